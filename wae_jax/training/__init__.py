@@ -1,0 +1,16 @@
+"""One trainer for VAE, W2-VAE, WAE-MMD and WAE-GAN: `train_and_evaluate(config, workdir)`.
+
+Modules: state (the TrainState pytree), methods (the per-method objectives and their
+registry), steps (pure jitted updates and sharding), schedules, heuristics (encoder
+pre-training), evaluator and figures (test metrics, PNG grids), checkpointing (orbax),
+metrics_writer (TensorBoard + metrics.jsonl), validation (config checks), trainer.
+"""
+
+from wae_jax.training.methods import METHODS
+from wae_jax.training.state import TrainState, create_train_state
+from wae_jax.training.steps import make_train_step
+from wae_jax.training.trainer import NonFiniteError, train_and_evaluate
+from wae_jax.training.validation import ConfigError, validate_config
+
+__all__ = ["METHODS", "ConfigError", "NonFiniteError", "TrainState", "create_train_state",
+           "make_train_step", "train_and_evaluate", "validate_config"]

@@ -1,0 +1,170 @@
+"""The base config every experiment file starts from, and the `:small` / `:tiny` shrinkers.
+
+Defaults are the WAE paper's MNIST WAE-MMD setting (Tolstikhin et al. 2018, appendix C,
+and the official code's configs.py); each experiment file changes only what differs and
+ends with `common.finalize(config, arg)`, which applies the optional size argument:
+
+  (none)  the paper-size run;
+  small   a CPU run of a few minutes on 2 cores (compact nets, a few thousand steps);
+  tiny    a seconds-long smoke run for tests (tiny nets, a handful of steps).
+
+The config is locked by `config_flags`, so `--config.<field>=value` with an unknown
+field fails; the trainer validates values (wae_jax/training/validation.py).
+"""
+
+from typing import Optional
+
+import ml_collections
+
+
+def model_config(latent_dim: ml_collections.FieldReference) -> ml_collections.ConfigDict:
+    """The network (wae_jax.models.build_autoencoder / build_adversary reads these fields)."""
+    model = ml_collections.ConfigDict()
+    model.arch = "dcgan_mnist"  # mlp | dcgan_mnist | dcgan_celeba | resnet_v2 | pythae_mnist | ...
+    model.encoder = "deterministic"  # deterministic | gaussian | noise ("universal approximator")
+    model.latent_dim = latent_dim  # tied to config.latent_dim; do not set it separately
+    model.output_activation = "sigmoid"  # sigmoid ([0,1] data) | tanh ([-1,1]) | identity (logits)
+    model.widths = (128, 256, 512, 1024)  # dcgan_*, pythae_mnist conv widths (decoder mirrored)
+    model.hidden = (512, 256)  # mlp hidden sizes (decoder mirrored)
+    model.stage_sizes = (3, 4, 6, 3)  # resnet_v2 blocks per stage
+    model.resnet_width = 64  # resnet_v2 base width
+    model.logvar_clamp = 10.0  # |log-variance| bound of a gaussian encoder (keeps exp finite)
+    model.nonpositive_heads = False  # W2-VAE paper's min(0, .) on the gaussian heads
+    model.noise_dim = latent_dim  # noise encoder: size of the injected noise
+    model.noise_hidden = 256  # noise encoder: width of the layer mixing features and noise
+    model.adversary_hidden = (512, 512, 512, 512)  # WAE-GAN latent adversary MLP (MNIST size)
+    model.conv_lowering = "auto"  # auto (rewrite on CPU, XLA's conv on GPU/TPU) | xla | rewrite
+    return model
+
+
+def get_config() -> ml_collections.ConfigDict:
+    """WAE-MMD on MNIST with the paper's values; experiment files override fields."""
+    config = ml_collections.ConfigDict()
+    # --- What to train.
+    config.method = "wae_mmd"  # vae | w2vae | wae_mmd | wae_gan
+    config.dataset = "mnist"  # mnist | fashion_mnist | celeb_a_64
+    config.data_dir = ""  # '' = $WAE_JAX_DATA_DIR or ~/tensorflow_datasets
+    config.value_range = "unit"  # pixels in [0, 1] ("unit") or [-1, 1] ("symmetric")
+    config.random_flip = False  # random horizontal flips of training images
+    # --- Latent space: P_Z = N(0, prior_std^2 I) on latent_dim dimensions.
+    config.latent_dim = 8  # paper: 8 (MNIST), 64 (CelebA)
+    config.prior_std = 1.0  # paper: 1
+    # --- Objective: loss = recon_scale * mean_batch c(x, x_hat) + lambda * penalty.
+    config.cost = "l2sq"  # l2sq | l2 | l1 | bernoulli (decoder outputs logits)
+    config.recon_scale = 0.05  # the official code's factor on the summed squared error
+    config.lambda_ = 10.0  # penalty weight; paper: 10 (MNIST), 100 / 1 (CelebA MMD / GAN)
+    config.lambda_growth = 0.0  # W2-VAE ramp: lambda = lambda_ + lambda_growth * epoch
+    config.kernel = "imq"  # MMD kernel: imq (paper) | rbf (median bandwidth)
+    config.kernel_scales = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)  # IMQ C = 2 z_dim s^2 * scale
+    # --- Optimisation.
+    config.batch_size = 100  # global batch, split over all devices; paper: 100
+    config.num_epochs = 100  # paper: 100 (MNIST), 55 (CelebA)
+    config.num_train_steps = -1  # > 0: train this many steps instead of num_epochs
+    config.seed = 0  # initialisation, data order and every random draw
+    config.learning_rate = 1e-3  # Adam; paper: 1e-3 (MNIST)
+    config.adam_b1 = 0.5  # paper: 0.5
+    config.adam_b2 = 0.999  # Adam's default (the paper does not change it)
+    config.lr_decay_epochs = (30, 50, 100)  # divide the rate at these epochs (compounding) ...
+    config.lr_decay_factors = (2.0, 5.0, 10.0)  # ... by these factors; () = constant rate
+    # --- WAE-GAN.
+    config.adversary_learning_rate = 5e-4  # adversary's Adam; official MNIST code: 5e-4
+    config.log_prior_trick = False  # add log p_z(z) to the adversary logits (paper: CelebA)
+    # --- The WAE paper's heuristics.
+    config.pretrain_encoder = True  # first match Q_Z's mean and covariance to the prior's
+    config.pretrain_max_steps = 200  # paper: up to 200 steps ...
+    config.pretrain_loss_threshold = 0.1  # ... stopping when the loss is below 0.1
+    config.pretrain_batch_size = 1000  # official code: 1000 (MNIST), 256 (CelebA)
+    config.input_noise_std = 0.01  # truncated Gaussian noise on encoder inputs in training; 0 = off
+    # --- Bookkeeping.
+    config.log_every_steps = 100  # scalars to TensorBoard and metrics.jsonl
+    config.eval_every_steps = 2000  # test metrics and PNG grids (also at the last step)
+    config.checkpoint_every_steps = 2000  # periodic checkpoints (also at the last step)
+    config.keep_checkpoints = 3  # the newest checkpoints kept on disk
+    config.num_eval_images = 64  # fixed test images for eval metrics and the figures
+    config.progress_bar = True  # tqdm bar with images/s and ETA (process 0)
+    config.model = model_config(config.get_ref("latent_dim"))
+    return config
+
+
+def celeba(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """The WAE paper's CelebA 64x64 setting, shared by the three CelebA files."""
+    config.dataset = "celeb_a_64"
+    config.value_range = "symmetric"  # paper: tanh decoder on [-1, 1] pixels
+    config.latent_dim = 64
+    config.num_epochs = 55
+    config.learning_rate = 3e-4
+    config.pretrain_batch_size = 256  # official code
+    config.model.arch = "dcgan_celeba"  # 5x5 kernels, 3 upsamplings
+    config.model.output_activation = "tanh"
+    config.model.adversary_hidden = (1024, 1024, 1024, 1024)
+    return config
+
+
+def vae(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """A VAE baseline on the same nets: Gaussian encoder, none of the WAE heuristics."""
+    config.method = "vae"
+    config.model.encoder = "gaussian"
+    config.lambda_ = 1.0  # the ELBO's KL weight
+    config.pretrain_encoder = False
+    config.input_noise_std = 0.0
+    if config.value_range == "unit":  # Bernoulli likelihood on [0, 1] pixels
+        config.cost = "bernoulli"
+        config.recon_scale = 1.0
+        config.model.output_activation = "identity"
+    return config
+
+
+def small(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """A few minutes on 2 CPU cores: compact nets, 1200 steps (2 MNIST epochs).
+
+    The DCGAN widths are 1/16 of the paper's: on XLA:CPU the transposed convolutions
+    of the decoder dominate the step, and at this size WAE-MMD on MNIST already
+    draws recognisable digits after ~500 steps.
+    """
+    config.model.widths = (8, 16, 32, 64)
+    config.model.hidden = (256, 128)
+    config.model.stage_sizes = (1, 1, 1, 1)
+    config.model.resnet_width = 16
+    config.model.adversary_hidden = (128, 128, 128)
+    config.num_train_steps = 1200
+    config.lr_decay_epochs = ()
+    config.lr_decay_factors = ()
+    config.pretrain_batch_size = min(config.pretrain_batch_size, 200)
+    config.log_every_steps = 50
+    config.eval_every_steps = 300
+    config.checkpoint_every_steps = 300
+    return config
+
+
+def tiny(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """Seconds: the smallest nets that still exercise every code path (for tests)."""
+    config.model.widths = (4, 4, 4, 4)
+    config.model.hidden = (16, 8)
+    config.model.stage_sizes = (1, 1, 1, 1)
+    config.model.resnet_width = 4
+    config.model.noise_hidden = 8
+    config.model.adversary_hidden = (8, 8)
+    config.batch_size = 8
+    config.num_train_steps = 8
+    config.lr_decay_epochs = ()
+    config.lr_decay_factors = ()
+    config.pretrain_max_steps = 3
+    config.pretrain_batch_size = 8
+    config.log_every_steps = 2
+    config.eval_every_steps = 4
+    config.checkpoint_every_steps = 4
+    config.num_eval_images = 8
+    config.progress_bar = False
+    return config
+
+
+SIZES = {"small": small, "tiny": tiny}
+
+
+def finalize(config: ml_collections.ConfigDict, arg: Optional[str]) -> ml_collections.ConfigDict:
+    """Applies the size argument of `--config=configs/<name>.py:<arg>` (none = paper size)."""
+    if arg:
+        if arg not in SIZES:
+            raise ValueError(f"config argument {arg!r}: use one of {tuple(SIZES)} or none")
+        config = SIZES[arg](config)
+    return config

@@ -1,0 +1,27 @@
+"""The session's fabricated MNIST, prepared offline (no test downloads anything).
+
+The official IDX files are written from synthetic digits (tiny.py) and prepared with
+wae_jax.data.prepare into a temporary data dir, which every test config points at.
+"""
+
+import pathlib
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # configs/ and tests/ are imported as top-level packages
+    sys.path.insert(0, str(ROOT))
+
+from wae_jax.data import preparation  # noqa: E402
+from tests.training import tiny  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> str:
+    """A data dir holding a prepared 64 + 16 image 'mnist'."""
+    raw = tmp_path_factory.mktemp("raw_mnist")
+    tiny.write_raw_mnist(raw)
+    root = tmp_path_factory.mktemp("tfds")
+    preparation.prepare("mnist", root, raw, verify_counts=False)
+    return str(root)

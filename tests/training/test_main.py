@@ -1,0 +1,151 @@
+"""The command line in subprocesses: bad input, SIGKILL + resume, 8 devices, 2 processes.
+
+All runs share one persistent compilation cache, so the identical programs of the
+reference, killed, resumed and multi-device runs are compiled once.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+
+from wae_jax.training import checkpointing, metrics_writer
+from tests.training.tiny import ROOT, run_main
+
+CONFIG = "mnist_mmd.py:tiny"
+# A run long enough to be killed mid-way: 200 tiny steps, a checkpoint every 40.
+LONG = ("--config.num_train_steps=200", "--config.checkpoint_every_steps=40",
+        "--config.log_every_steps=20", "--config.eval_every_steps=200")
+SHORT = ("--config.num_train_steps=40", "--config.checkpoint_every_steps=40",
+         "--config.log_every_steps=20", "--config.eval_every_steps=40")
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """One compilation cache for all runs, and unoptimised LLVM code generation: these
+    tiny programs compile ~3x faster and still run in milliseconds."""
+    return {"JAX_COMPILATION_CACHE_DIR": str(tmp_path_factory.mktemp("jax_cache")),
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+            "XLA_FLAGS": "--xla_backend_optimization_level=0"}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, data_dir, env):
+    """An uninterrupted 200-step run on one device."""
+    workdir = tmp_path_factory.mktemp("reference")
+    result = run_main(workdir, CONFIG, f"--config.data_dir={data_dir}", *LONG, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir
+
+
+def _train_rows(workdir, last_step=None):
+    rows = [{k: v for k, v in r.items() if not k.startswith("perf/")}
+            for r in metrics_writer.read_jsonl(str(workdir)) if "train/loss" in r]
+    return [r for r in rows if last_step is None or r["step"] <= last_step]
+
+
+def _final_state(workdir):
+    checkpointer = checkpointing.Checkpointer(str(workdir), 3)
+    state, data_state, step = checkpointer.restore(None)
+    checkpointer.close()
+    return state, data_state, step
+
+
+@pytest.mark.parametrize("flags, env_extra, words", [
+    (("--config.lamda=1",), {}, "lamda"),
+    (("--config.batch_size=abc",), {}, "batch_size"),
+    (("--config.learning_rate=0",), {}, "config.learning_rate=0"),
+    (("--config.batch_size=12",),
+     {"XLA_FLAGS": "--xla_force_host_platform_device_count=8"},
+     "config.batch_size=12: use a multiple of the device count (8)"),
+])
+def test_bad_input_is_one_line_and_status_2(tmp_path, flags, env_extra, words):
+    result = run_main(tmp_path / "run", CONFIG, *flags, env=env_extra, timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(error_lines) == 1 and words in error_lines[0]
+    assert not (tmp_path / "run" / "checkpoints").exists()  # nothing started
+
+
+def test_unwritable_workdir_is_status_2(tmp_path):
+    (tmp_path / "file").write_text("")
+    result = run_main(tmp_path / "file" / "run", CONFIG, timeout=120)
+    assert result.returncode == 2 and "error: --workdir=" in result.stderr
+
+
+def test_sigkill_then_resume_is_bit_identical(tmp_path, data_dir, env, reference):
+    workdir = tmp_path / "killed"
+    command = [sys.executable, "-m", "wae_jax.main", f"--config=configs/{CONFIG}",
+               f"--workdir={workdir}", f"--config.data_dir={data_dir}", *LONG]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoints = workdir / "checkpoints"
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        if checkpoints.is_dir() and any(p.name.isdigit() for p in checkpoints.iterdir()):
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    saved = sorted(int(p.name) for p in checkpoints.iterdir() if p.name.isdigit())
+    assert saved and saved[-1] < 200
+
+    result = run_main(workdir, CONFIG, f"--config.data_dir={data_dir}", *LONG, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Resumed from the checkpoint of step {saved[-1]}" in result.stderr
+    resumed, resumed_data, step = _final_state(workdir)
+    expected, expected_data, _ = _final_state(reference)
+    assert step == 200 and resumed_data == expected_data
+    for a, b in zip(jax.tree.leaves(resumed), jax.tree.leaves(expected), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert _train_rows(workdir) == _train_rows(reference)
+    evals = [[r for r in metrics_writer.read_jsonl(str(w)) if "eval/loss" in r]
+             for w in (workdir, reference)]
+    assert evals[0] == evals[1] and len(evals[0]) == 1
+
+
+def _assert_same_trajectory(workdir, reference):
+    got, expected = _train_rows(workdir), _train_rows(reference, last_step=40)
+    assert [r["step"] for r in got] == [20, 40]
+    for a, b in zip(got, expected):
+        for key in ("train/loss", "train/reconstruction", "train/mmd"):
+            assert a[key] == pytest.approx(b[key], rel=2e-3, abs=1e-4), (a["step"], key)
+
+
+def test_eight_devices_match_one(tmp_path, data_dir, env, reference):
+    result = run_main(tmp_path, CONFIG, f"--config.data_dir={data_dir}", *SHORT,
+                      env={**env, "XLA_FLAGS": env["XLA_FLAGS"]
+                           + " --xla_force_host_platform_device_count=8"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "on 8 device(s)" in result.stderr
+    _assert_same_trajectory(tmp_path, reference)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_processes_train_one_model(tmp_path, data_dir, env, reference):
+    address = f"localhost:{_free_port()}"
+    processes = [subprocess.Popen(
+        [sys.executable, "-m", "wae_jax.main", f"--config=configs/{CONFIG}",
+         f"--workdir={tmp_path}", f"--config.data_dir={data_dir}", *SHORT,
+         f"--coordinator_address={address}", "--num_processes=2", f"--process_id={i}"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True) for i in range(2)]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    for process, (_, stderr) in zip(processes, outputs):
+        assert process.returncode == 0, stderr[-3000:]
+    assert "JAX process 1 of 2" in outputs[1][1] and "on 2 device(s)" in outputs[0][1]
+    _assert_same_trajectory(tmp_path, reference)

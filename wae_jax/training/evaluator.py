@@ -1,0 +1,60 @@
+"""Periodic evaluation: the objective on fixed test images and the three figure grids.
+
+Everything is fixed at construction (the test images, the prior noise for samples,
+the interpolation pairs), so the figures of successive evaluations show the same
+inputs and differ only by training progress.
+"""
+
+from typing import Optional
+
+import flax.linen as nn
+import jax
+import ml_collections
+import numpy as np
+from jax.sharding import Mesh
+
+from wae_jax.training import figures, steps
+from wae_jax.training.state import TrainState
+
+NUM_PAIRS = 8  # interpolation rows
+NUM_INTERPOLATION_STEPS = 10  # images per interpolation row, ends included
+
+
+class Evaluator:
+    """`metrics(state)`: test scalars; `grids(state)`: uint8 [H, W, C] images by name."""
+
+    def __init__(self, config: ml_collections.ConfigDict, model: nn.Module,
+                 adversary: Optional[nn.Module], mesh: Mesh, test_images: np.ndarray,
+                 steps_per_epoch: int):
+        replicated = steps.replicated(mesh)
+        self._originals = figures.data_to_unit(test_images, config.value_range)
+        self._images = jax.make_array_from_process_local_data(replicated, test_images)
+        prior_rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), steps.FIGURE_STREAM)
+        noise = np.asarray(config.prior_std * jax.random.normal(
+            prior_rng, (len(test_images), config.latent_dim)), np.float32)
+        self._prior_noise = jax.make_array_from_process_local_data(replicated, noise)
+        self._eval_step = steps.compile_replicated(
+            steps.make_eval_step(config, model, adversary, steps_per_epoch), mesh)
+        self._figure_fns = {name: steps.compile_replicated(fn, mesh)
+                            for name, fn in steps.make_figure_fns(config, model).items()}
+
+    def metrics(self, state: TrainState) -> dict[str, float]:
+        values = jax.device_get(self._eval_step(state, self._images))
+        return {k: float(v) for k, v in values.items()}
+
+    def grids(self, state: TrainState) -> dict[str, np.ndarray]:
+        reconstructions = np.asarray(self._figure_fns["reconstruct"](state, self._images))
+        samples = np.asarray(self._figure_fns["decode"](state, self._prior_noise))
+        codes = np.asarray(self._figure_fns["encode"](state, self._images))
+        pairs = min(NUM_PAIRS, len(codes) // 2)
+        path = figures.interpolation_latents(codes[0:2 * pairs:2], codes[1:2 * pairs:2],
+                                             NUM_INTERPOLATION_STEPS)
+        path = jax.make_array_from_process_local_data(self._prior_noise.sharding, path)
+        interpolations = np.asarray(self._figure_fns["decode"](state, path))
+        columns = max(1, int(np.sqrt(len(samples))))
+        return {
+            "reconstructions": figures.grid(figures.interleave(self._originals, reconstructions),
+                                            2 * columns),
+            "samples": figures.grid(samples, columns),
+            "interpolations": figures.grid(interpolations, NUM_INTERPOLATION_STEPS),
+        }

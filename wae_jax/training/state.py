@@ -1,0 +1,76 @@
+"""The train state: one pytree with everything a step reads and writes.
+
+Per-model hyper-parameters (learning rates, lambda and its growth) are arrays in
+the state rather than Python constants in the step, so that a population of
+models of one architecture can be trained at once by `jax.vmap` over stacked
+states with one compiled step, and so that a checkpoint records them.
+"""
+
+from typing import Any
+
+import flax.linen as nn
+import flax.struct
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from wae_jax.training import methods
+
+Params = Any
+
+
+class TrainState(flax.struct.PyTreeNode):
+    step: jax.Array  # int32 scalar: updates done so far
+    params: Params  # auto-encoder parameters
+    batch_stats: Params  # batch-norm running statistics ({} for nets without batch norm)
+    opt_state: optax.OptState  # auto-encoder Adam state, learning rate injected
+    adversary_params: Params  # WAE-GAN latent adversary ({} for other methods)
+    adversary_opt_state: optax.OptState  # its own Adam state (EmptyState for other methods)
+    hparams: dict[str, jax.Array]  # per-model float32 scalars, see HPARAMS
+    rng: jax.Array  # base PRNG key (raw uint32[2]); step keys are fold_in(rng, step)
+
+
+# Config fields copied into TrainState.hparams (the per-model hyper-parameters).
+HPARAMS = ("learning_rate", "adversary_learning_rate", "lambda_", "lambda_growth")
+
+
+def make_optimizer(config: ml_collections.ConfigDict,
+                   learning_rate: float) -> optax.GradientTransformation:
+    """Adam with its learning rate (and betas) held in the optimizer state.
+
+    inject_hyperparams stores them as arrays, so the step can set the scheduled
+    learning rate per model and the optimizer object itself stays shape-only.
+    """
+    return optax.inject_hyperparams(optax.adam)(
+        learning_rate=learning_rate, b1=config.adam_b1, b2=config.adam_b2)
+
+
+def set_learning_rate(opt_state: optax.OptState, learning_rate: jax.Array) -> optax.OptState:
+    return opt_state._replace(
+        hyperparams={**opt_state.hyperparams, "learning_rate": learning_rate})
+
+
+def create_train_state(config: ml_collections.ConfigDict, model: nn.Module,
+                       adversary: nn.Module | None, image_shape: tuple[int, int, int],
+                       rng: jax.Array) -> TrainState:
+    """Initial parameters and optimizer states; pure, so it can be jitted with shardings."""
+    init_rng, noise_rng, adversary_rng, base_rng = jax.random.split(rng, 4)
+    x = jnp.zeros((2, *image_shape), jnp.float32)
+    variables = model.init({"params": init_rng, "noise": noise_rng}, x, train=False)
+    params = variables["params"]
+    adversary_params, adversary_opt_state = {}, optax.EmptyState()
+    if methods.METHODS[config.method].adversary:
+        adversary_params = adversary.init(adversary_rng, jnp.zeros((2, config.latent_dim)))
+        adversary_params = adversary_params["params"]
+        adversary_opt_state = make_optimizer(
+            config, config.adversary_learning_rate).init(adversary_params)
+    return TrainState(
+        step=jnp.zeros((), jnp.int32),
+        params=params,
+        batch_stats=variables.get("batch_stats", {}),
+        opt_state=make_optimizer(config, config.learning_rate).init(params),
+        adversary_params=adversary_params,
+        adversary_opt_state=adversary_opt_state,
+        hparams={name: jnp.asarray(config[name], jnp.float32) for name in HPARAMS},
+        rng=base_rng)

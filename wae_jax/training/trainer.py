@@ -1,0 +1,284 @@
+"""train_and_evaluate(config, workdir): the one training loop for every method.
+
+The loop is method-agnostic: the method lives in the compiled step
+(steps.make_train_step + methods.METHODS). Around the step, this module does
+the bookkeeping: validation before any work, resume from the latest checkpoint
+(state and input iterator), the encoder pre-training heuristic on fresh runs,
+metrics fetched one step late (so the host never waits for the device except
+before a checkpoint or an evaluation), a NaN guard that stops before a bad
+state is saved, TensorBoard + metrics.jsonl, PNG grids and a progress bar.
+"""
+
+import dataclasses
+import math
+import os
+import time
+from typing import Any, Callable, Iterator, Optional
+
+import jax
+import ml_collections
+import numpy as np
+import tqdm
+from absl import logging
+
+from wae_jax import data, models
+from wae_jax.training import checkpointing, figures, heuristics, methods, steps, validation
+from wae_jax.training.evaluator import Evaluator
+from wae_jax.training.metrics_writer import MetricsWriter
+from wae_jax.training.state import TrainState, create_train_state
+
+
+class NonFiniteError(RuntimeError):
+    """A training or evaluation quantity became NaN or infinite; nothing after it was saved."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """The static facts of a run, derived once from config and data."""
+    config: ml_collections.ConfigDict
+    workdir: str
+    image_shape: tuple[int, int, int]
+    steps_per_epoch: int
+    total_steps: int
+    model: Any
+    adversary: Any
+    mesh: jax.sharding.Mesh
+
+    @property
+    def is_chief(self) -> bool:
+        return jax.process_index() == 0
+
+
+def total_steps(config: ml_collections.ConfigDict, steps_per_epoch: int) -> int:
+    """num_train_steps when positive, else num_epochs full passes over the training set."""
+    return config.num_train_steps if config.num_train_steps > 0 else (
+        config.num_epochs * steps_per_epoch)
+
+
+def _make_run(config: ml_collections.ConfigDict, workdir: str) -> Run:
+    """Validates everything that can be checked before data or compilation (ConfigError)."""
+    validation.validate_config(config, jax.device_count())
+    validation.check_workdir(workdir)
+    image_shape = tuple(data.image_shape(config.dataset))
+    try:
+        num_train = data.num_examples(config.dataset, "train", config.data_dir or None)
+    except FileNotFoundError as error:  # e.g. CelebA not supplied: the message says how
+        raise validation.ConfigError(
+            f"config.dataset={config.dataset!r} (data_dir={config.data_dir!r}): {error}") from None
+    batch_fields = ["batch_size"] + (["pretrain_batch_size"] if config.pretrain_encoder else [])
+    for field in batch_fields:
+        if config[field] > num_train:
+            raise validation.ConfigError(
+                f"config.{field}={config[field]}: larger than the {num_train} training "
+                f"images of {config.dataset}")
+    steps_per_epoch = num_train // config.batch_size
+    adversary = (models.build_adversary(config.model)
+                 if methods.METHODS[config.method].adversary else None)
+    return Run(config, workdir, image_shape, steps_per_epoch,
+               total_steps(config, steps_per_epoch),
+               models.build_autoencoder(config.model, image_shape), adversary,
+               steps.make_mesh())
+
+
+def _pipeline(run: Run, batch_size: int, seed: int) -> Iterator[dict[str, np.ndarray]]:
+    config = run.config
+    return data.make_train_pipeline(
+        config.dataset, batch_size=batch_size, seed=seed, value_range=config.value_range,
+        random_flip=config.random_flip, data_dir=config.data_dir or None)
+
+
+def _global_images(run: Run, pipeline: Iterator[dict[str, np.ndarray]]) -> Iterator[Any]:
+    while True:
+        yield data.to_global_batch(next(pipeline), run.mesh)["image"]
+
+
+def _pretrain(run: Run, state: TrainState) -> TrainState:
+    """The WAE encoder pre-training heuristic, on its own input stream (seed + 1)."""
+    init_fn, step_fn = heuristics.make_pretrain_fns(run.config, run.model)
+    rep, sharded = steps.replicated(run.mesh), steps.data_sharded(run.mesh)
+    init_fn = jax.jit(init_fn, out_shardings=rep)
+    step_fn = jax.jit(step_fn, in_shardings=(rep, rep, rep, sharded, rep), out_shardings=rep,
+                      donate_argnums=(0, 1, 2))
+    batches = _global_images(
+        run, _pipeline(run, run.config.pretrain_batch_size, run.config.seed + 1))
+    state, num, loss = heuristics.pretrain_encoder(run.config, state, init_fn, step_fn,
+                                                   batches, logging.info)
+    if not math.isfinite(loss):
+        raise NonFiniteError(f"encoder pre-training loss is {loss} after {num} steps; "
+                             f"lower learning_rate or set pretrain_encoder=False")
+    logging.info("encoder pre-training: %d steps, final moment-matching loss %.4f", num, loss)
+    return state
+
+
+def _initial_state(run: Run, pipeline, checkpointer: checkpointing.Checkpointer
+                   ) -> TrainState:
+    """The latest checkpoint's state (and input position), or a fresh, pre-trained one."""
+    config = run.config
+    # Initialisation runs once and is all random-number code, which XLA:CPU spends
+    # seconds optimising; unoptimised it compiles ~5x faster and runs in milliseconds.
+    create = jax.jit(lambda key: create_train_state(config, run.model, run.adversary,
+                                                    run.image_shape, key),
+                     out_shardings=steps.replicated(run.mesh),
+                     compiler_options={"xla_backend_optimization_level": 0})
+    if checkpointer.latest_step() is None:
+        state = create(jax.random.PRNGKey(config.seed))
+        return _pretrain(run, state) if config.pretrain_encoder else state
+    changes = checkpointing.changed_fields(run.workdir, config)
+    if changes:
+        logging.warning("Resuming %s with a config that differs from the saved one:\n  %s",
+                        run.workdir, "\n  ".join(changes))
+    abstract = jax.eval_shape(create, jax.random.PRNGKey(config.seed))
+    abstract = jax.tree.map(lambda s: jax.ShapeDtypeStruct(
+        s.shape, s.dtype, sharding=steps.replicated(run.mesh)), abstract)
+    unfit = (f"the checkpoint in {checkpointer.directory} does not fit this config (changed: "
+             f"{'; '.join(changes) or 'nothing recorded'}); resume with the saved config or "
+             f"use another --workdir")
+    if not checkpointer.fits(abstract):
+        raise validation.ConfigError(f"{unfit}: its arrays have other shapes")
+    state, data_state, step = checkpointer.restore(abstract)
+    try:
+        pipeline.set_state(data_state)
+    except ValueError as error:  # the input settings changed since the checkpoint
+        raise validation.ConfigError(f"{unfit}: {error}") from None
+    logging.info("Resumed from the checkpoint of step %d in %s", step, checkpointer.directory)
+    return state
+
+
+def _first_non_finite(values: dict[str, float]) -> Optional[str]:
+    for name, value in values.items():
+        if not math.isfinite(value):
+            return name
+    return None
+
+
+class _Monitor:
+    """Host side of the loop: NaN guard, window means, logs, progress bar."""
+
+    def __init__(self, run: Run, writer: MetricsWriter, start_step: int):
+        config = run.config
+        self._run, self._writer = run, writer
+        self._window: dict[str, list[float]] = {}
+        self._window_start = (start_step, time.perf_counter())
+        self._bar = tqdm.tqdm(total=run.total_steps * config.batch_size,
+                              initial=start_step * config.batch_size, unit="img",
+                              unit_scale=True, dynamic_ncols=True,
+                              disable=not (config.progress_bar and run.is_chief))
+
+    def check(self, step: int, values: dict[str, float], kind: str) -> None:
+        name = _first_non_finite(values)
+        if name is not None:
+            shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
+            checkpoints = os.path.join(self._run.workdir, "checkpoints")
+            raise NonFiniteError(
+                f"{kind} {name} is {values[name]} at step {step} ({shown}); stopped without "
+                f"saving, the last good checkpoint is in {checkpoints}")
+
+    def record(self, step: int, metrics: Any) -> None:
+        """Fetches one step's metrics (step = updates done), checks and logs them."""
+        values = {k: float(v) for k, v in jax.device_get(metrics).items()}
+        self.check(step, values, "training")
+        for name, value in values.items():
+            self._window.setdefault(name, []).append(value)
+        self._bar.update(self._run.config.batch_size)
+        if step % self._run.config.log_every_steps == 0 or step == self._run.total_steps:
+            self._flush(step)
+
+    def exclude(self, seconds: float) -> None:
+        """Leaves time spent outside training steps (evaluation, saving) out of images/s."""
+        first_step, started = self._window_start
+        self._window_start = (first_step, started + seconds)
+
+    def _flush(self, step: int) -> None:
+        first_step, started = self._window_start
+        now = time.perf_counter()
+        scalars = {f"train/{k}": float(np.mean(v)) for k, v in self._window.items()}
+        images = (step - first_step) * self._run.config.batch_size
+        scalars["perf/images_per_sec"] = images / max(now - started, 1e-9)
+        self._writer.write_scalars(step, scalars)
+        self._bar.set_postfix(loss=f"{scalars['train/loss']:.4g}")
+        self._window, self._window_start = {}, (step, now)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _evaluate(run: Run, evaluator: Evaluator, monitor: _Monitor, writer: MetricsWriter,
+              state: TrainState, step: int) -> None:
+    scalars = evaluator.metrics(state)
+    monitor.check(step, scalars, "evaluation")
+    writer.write_scalars(step, {f"eval/{k}": v for k, v in scalars.items()})
+    grids = evaluator.grids(state)
+    if run.is_chief:
+        for name, image in grids.items():
+            figures.save_png(os.path.join(run.workdir, "figures", f"{name}_{step:08d}.png"),
+                             image)
+    writer.write_images(step, {f"figures/{k}": v for k, v in grids.items()})
+    writer.flush()
+
+
+def _loop(run: Run, state: TrainState, pipeline, train_step: Callable, evaluator: Evaluator,
+          writer: MetricsWriter, checkpointer: checkpointing.Checkpointer) -> TrainState:
+    config = run.config
+    start = int(state.step)
+    monitor = _Monitor(run, writer, start)
+    pending = None  # (step, metrics) of the last dispatched update, fetched one step late
+    try:
+        for step in range(start + 1, run.total_steps + 1):
+            batch = data.to_global_batch(next(pipeline), run.mesh)
+            state, metrics = train_step(state, batch)
+            if pending is not None:
+                monitor.record(*pending)
+            pending = (step, metrics)
+            evaluate = step % config.eval_every_steps == 0 or step == run.total_steps
+            save = step % config.checkpoint_every_steps == 0 or step == run.total_steps
+            if evaluate or save:  # The state must be checked before it is used or saved.
+                monitor.record(*pending)
+                pending = None
+            started = time.perf_counter()
+            if evaluate:
+                _evaluate(run, evaluator, monitor, writer, state, step)
+            if save:
+                checkpointer.save(step, state, pipeline.get_state())
+            monitor.exclude(time.perf_counter() - started)
+    finally:
+        monitor.close()
+    return state
+
+
+def _test_images(run: Run) -> np.ndarray:
+    config = run.config
+    images, _ = data.load_arrays(config.dataset, "test", config.data_dir or None)
+    images = images[:config.num_eval_images].astype(np.float32)
+    # The input pipeline's scaling, so test pixels match training pixels exactly.
+    if config.value_range == "symmetric":
+        return images / np.float32(127.5) - np.float32(1.0)
+    return images / np.float32(255.0)
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
+    """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the final state.
+
+    Raises validation.ConfigError (before any work) for a bad config or workdir and
+    NonFiniteError when a loss term becomes NaN/inf (the last good checkpoint stays).
+    """
+    run = _make_run(config, workdir)
+    pipeline = _pipeline(run, config.batch_size, config.seed)
+    checkpointer = checkpointing.Checkpointer(workdir, config.keep_checkpoints)
+    state = _initial_state(run, pipeline, checkpointer)
+    if run.is_chief:
+        checkpointing.write_config(workdir, config)
+    start = int(state.step)
+    logging.info("Training %s on %s for %d steps (%d per epoch) from step %d on %d device(s)",
+                 config.method, config.dataset, run.total_steps, run.steps_per_epoch, start,
+                 jax.device_count())
+    writer = MetricsWriter(workdir, start, enabled=run.is_chief)
+    train_step = steps.compile_train_step(
+        steps.make_train_step(config, run.model, run.adversary, run.steps_per_epoch), run.mesh)
+    evaluator = Evaluator(config, run.model, run.adversary, run.mesh, _test_images(run),
+                          run.steps_per_epoch)
+    try:
+        state = _loop(run, state, pipeline, train_step, evaluator, writer, checkpointer)
+    finally:
+        writer.close()
+        checkpointer.close()
+    return state

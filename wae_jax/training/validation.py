@@ -1,0 +1,187 @@
+"""Config checks that run before any work: one-line errors naming the field and the fix.
+
+`FIELDS` is the schema of a training config: every field the trainer reads, with
+its check. A field that is not in it is a typo (or a stale override) and is
+rejected rather than silently ignored. The model sub-config is checked by
+building the networks (wae_jax.models raises for bad model fields).
+"""
+
+import math
+import os
+import tempfile
+from typing import Any, Callable, Optional
+
+import ml_collections
+
+from wae_jax import data, losses, models
+from wae_jax.training import methods
+
+VALUE_RANGES = ("unit", "symmetric")
+Check = Callable[[Any], Optional[str]]  # value -> what is wrong with it, or None
+
+
+class ConfigError(ValueError):
+    """A config value the trainer cannot run with; the message names the field."""
+
+
+def _one_of(choices) -> Check:
+    choices = tuple(choices)
+    return lambda v: None if v in choices else f"use one of {choices}"
+
+
+def _int(minimum: int) -> Check:
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, int):
+            return f"use an integer >= {minimum}"
+        return None if v >= minimum else f"use an integer >= {minimum}"
+    return check
+
+
+def _float(minimum: float, *, strict: bool) -> Check:
+    bound = f"> {minimum}" if strict else f">= {minimum}"
+
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return f"use a finite number {bound}"
+        ok = v > minimum if strict else v >= minimum
+        return None if ok else f"use a number {bound}"
+    return check
+
+
+def _unit_interval(v) -> Optional[str]:
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1
+    return None if ok else "use a number in [0, 1)"
+
+
+def _bool(v) -> Optional[str]:
+    return None if isinstance(v, bool) else "use True or False"
+
+
+def _str(v) -> Optional[str]:
+    return None if isinstance(v, str) else "use a string"
+
+
+def _sequence(item: Check) -> Check:
+    def check(v):
+        if not isinstance(v, (tuple, list)):
+            return "use a tuple"
+        bad = [x for x in v if item(x) is not None]
+        return f"entries {bad}: {item(bad[0])}" if bad else None
+    return check
+
+
+FIELDS: dict[str, Check] = {
+    "method": _one_of(methods.METHODS),
+    "dataset": _one_of(data.DATASETS),
+    "data_dir": _str,
+    "value_range": _one_of(VALUE_RANGES),
+    "random_flip": _bool,
+    "latent_dim": _int(1),
+    "prior_std": _float(0.0, strict=True),
+    "cost": _one_of(losses.COSTS),
+    "recon_scale": _float(0.0, strict=True),
+    "lambda_": _float(0.0, strict=False),
+    "lambda_growth": _float(0.0, strict=False),
+    "kernel": _one_of(losses.KERNELS),
+    "kernel_scales": _sequence(_float(0.0, strict=True)),
+    "batch_size": _int(1),
+    "num_epochs": _int(0),
+    "num_train_steps": _int(-1),
+    "seed": _int(0),
+    "learning_rate": _float(0.0, strict=True),
+    "adam_b1": _unit_interval,
+    "adam_b2": _unit_interval,
+    "lr_decay_epochs": _sequence(_int(1)),
+    "lr_decay_factors": _sequence(_float(0.0, strict=True)),
+    "adversary_learning_rate": _float(0.0, strict=True),
+    "log_prior_trick": _bool,
+    "pretrain_encoder": _bool,
+    "pretrain_max_steps": _int(1),
+    "pretrain_loss_threshold": _float(0.0, strict=False),
+    "pretrain_batch_size": _int(2),
+    "input_noise_std": _float(0.0, strict=False),
+    "log_every_steps": _int(1),
+    "eval_every_steps": _int(1),
+    "checkpoint_every_steps": _int(1),
+    "keep_checkpoints": _int(1),
+    "num_eval_images": _int(2),
+    "progress_bar": _bool,
+    "model": lambda v: None if isinstance(v, ml_collections.ConfigDict) else "use a ConfigDict",
+}
+
+
+def _fail(field: str, value: Any, fix: str) -> None:
+    raise ConfigError(f"config.{field}={value!r}: {fix}")
+
+
+def _check_fields(config: ml_collections.ConfigDict) -> None:
+    for field in config.keys():
+        if field not in FIELDS:
+            raise ConfigError(f"config.{field}: unknown field; known fields are "
+                              f"{', '.join(sorted(FIELDS))}")
+    for field, check in FIELDS.items():
+        if field not in config:
+            raise ConfigError(f"config.{field} is missing: start from configs/common.py")
+        problem = check(config[field])
+        if problem:
+            _fail(field, config[field], problem)
+
+
+def _check_combinations(config: ml_collections.ConfigDict, device_count: int) -> None:
+    method = methods.METHODS[config.method]
+    if method.gaussian_encoder and config.model.encoder != "gaussian":
+        _fail("model.encoder", config.model.encoder,
+              f"method {config.method!r} needs encoder='gaussian'")
+    if config.model.get("latent_dim") != config.latent_dim:
+        _fail("model.latent_dim", config.model.get("latent_dim"),
+              f"must equal config.latent_dim={config.latent_dim}; set config.latent_dim only")
+    if config.cost == "bernoulli" and config.model.output_activation != "identity":
+        _fail("model.output_activation", config.model.output_activation,
+              "the bernoulli cost takes logits: use 'identity'")
+    if config.cost == "bernoulli" and config.value_range != "unit":
+        _fail("value_range", config.value_range, "the bernoulli cost needs pixels in [0, 1]")
+    if config.num_train_steps <= 0 and config.num_epochs <= 0:
+        _fail("num_epochs", config.num_epochs, "use > 0, or set num_train_steps > 0")
+    if len(config.lr_decay_epochs) != len(config.lr_decay_factors):
+        _fail("lr_decay_factors", config.lr_decay_factors,
+              f"give one factor per entry of lr_decay_epochs={config.lr_decay_epochs}")
+    if list(config.lr_decay_epochs) != sorted(set(config.lr_decay_epochs)):
+        _fail("lr_decay_epochs", config.lr_decay_epochs, "use strictly increasing epochs")
+    if config.checkpoint_every_steps % config.log_every_steps:
+        # Logged values are window means; windows must restart where a resumed run does.
+        _fail("checkpoint_every_steps", config.checkpoint_every_steps,
+              f"use a multiple of log_every_steps={config.log_every_steps}")
+    for field in ("batch_size", "pretrain_batch_size"):
+        if config[field] % device_count:
+            _fail(field, config[field], f"use a multiple of the device count ({device_count})")
+    if config.method == "wae_mmd" and config.batch_size < 2:
+        _fail("batch_size", config.batch_size, "the MMD U-statistic needs at least 2")
+
+
+def _check_model(config: ml_collections.ConfigDict, image_shape: tuple[int, int, int]) -> None:
+    try:
+        models.build_autoencoder(config.model, image_shape)
+        if methods.METHODS[config.method].adversary:
+            models.build_adversary(config.model)
+    except ValueError as error:
+        raise ConfigError(str(error).replace("model_config.", "config.model.")) from None
+
+
+def validate_config(config: ml_collections.ConfigDict, device_count: int) -> None:
+    """Raises ConfigError for the first bad field; returns None for a runnable config."""
+    _check_fields(config)
+    _check_combinations(config, device_count)
+    _check_model(config, tuple(data.image_shape(config.dataset)))
+
+
+def check_workdir(workdir: Optional[str]) -> None:
+    """The workdir exists or can be created, and files can be written into it."""
+    if not workdir:
+        raise ConfigError("--workdir is missing: give a directory for checkpoints and logs")
+    try:
+        os.makedirs(workdir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=workdir):
+            pass
+    except OSError as error:
+        raise ConfigError(f"--workdir={workdir!r} is not writable: {error.strerror}; "
+                          f"choose another directory") from None
