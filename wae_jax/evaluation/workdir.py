@@ -1,0 +1,273 @@
+"""Evaluation of a trained run directory: eval.json and PNG figures from one checkpoint.
+
+`evaluate_workdir` rebuilds the model from workdir/config.json, restores a checkpoint
+the way the trainer resumes (abstract state from `create_train_state` + Checkpointer),
+then measures on the test split: the objective's reconstruction cost and penalty,
+FID / KID / sharpness of prior samples, and draws reconstructions, samples,
+interpolations, latent traversals and (2-D latents only) a scatter of the codes.
+"""
+
+import json
+import math
+import os
+from typing import Any, Optional
+
+import jax
+import ml_collections
+import numpy as np
+import orbax.checkpoint as ocp
+from PIL import Image, ImageDraw
+
+from wae_jax import data, evaluation, models
+from wae_jax.training import checkpointing, figures, methods, steps
+from wae_jax.training.state import create_train_state
+
+NUM_FIGURE_IMAGES = 64  # reconstructions and samples shown
+NUM_PAIRS, NUM_INTERPOLATION_STEPS = 8, 10
+MAX_TRAVERSED_DIMS, NUM_TRAVERSAL_STEPS, TRAVERSAL_RANGE = 8, 11, 2.5  # in prior stds
+SCATTER_SIZE, SCATTER_EXTENT = 512, 4.0  # pixels; half-width of the plot in prior stds
+KID_SUBSET_SIZE = 1000
+# Ten distinguishable label colours (the "tab10" palette's RGB values).
+PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
+
+
+# What each method's unweighted "penalty" measures between the test codes and the prior.
+PENALTIES = {
+    "vae": "KL(q(z|x) || prior), mean over images",
+    "w2vae": "W2^2(q(z|x), prior), mean over images",
+    "wae_mmd": "MMD^2 U-statistic (the config's kernel) per batch, against prior samples",
+    "wae_gan": "the encoder's adversary loss BCE(D(z), 1) (JS-GAN), per batch",
+}
+
+
+class EvaluationError(ValueError):
+    """Bad workdir, checkpoint choice or option; the message is one line saying the fix."""
+
+
+def _tuples(value: Any) -> Any:
+    """JSON lists back to the tuples the configs use (hashable module attributes)."""
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def load_config(workdir: str) -> ml_collections.ConfigDict:
+    saved = checkpointing.read_config(workdir)
+    if saved is None:
+        raise EvaluationError(f"--workdir={workdir}: no {checkpointing.CONFIG_NAME}; "
+                              "point it at a directory written by wae_jax.main")
+    return ml_collections.ConfigDict(_tuples(saved))
+
+
+def _checkpoint_step(directory: str, checkpoint: str) -> tuple[int, int]:
+    """(the step that `checkpoint` ('latest' | 'best' | STEP) names, the latest step)."""
+    available = sorted(ocp.utils.checkpoint_steps(directory)) if os.path.isdir(directory) else []
+    if not available:
+        raise EvaluationError(f"no checkpoint in {directory}; train first (wae_jax.main)")
+    if checkpoint == "latest":
+        return available[-1], available[-1]
+    if checkpoint == "best":
+        raise EvaluationError("--checkpoint=best is unsupported: the trainer keeps no best-FID "
+                              f"checkpoint; use latest or one of the steps {available}")
+    if not checkpoint.isdigit() or int(checkpoint) not in available:
+        raise EvaluationError(f"--checkpoint={checkpoint}: use latest or one of the steps "
+                              f"{available}")
+    return int(checkpoint), available[-1]
+
+
+def restore_state(workdir: str, config: ml_collections.ConfigDict, model, adversary,
+                  image_shape: tuple[int, int, int], mesh, checkpoint: str = "latest"):
+    """(state, step): the chosen checkpoint restored into the trainer's state structure."""
+    directory = os.path.join(os.path.abspath(workdir), "checkpoints")
+    step, latest = _checkpoint_step(directory, checkpoint)
+    abstract = jax.eval_shape(lambda key: create_train_state(
+        config, model, adversary, image_shape, key), jax.random.PRNGKey(config.seed))
+    abstract = jax.tree.map(lambda s: jax.ShapeDtypeStruct(
+        s.shape, s.dtype, sharding=steps.replicated(mesh)), abstract)
+    if step == latest:
+        checkpointer = checkpointing.Checkpointer(workdir, keep=10 ** 9)
+        try:
+            state, _, step = checkpointer.restore(abstract)
+        finally:
+            checkpointer.close()
+        return state, step
+    # Checkpointer restores only the latest step; an older one is read the same way.
+    with ocp.CheckpointManager(directory, item_names=("state", "data")) as manager:
+        restored = manager.restore(step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(abstract)))
+    return restored["state"], step
+
+
+def _scaled(images: np.ndarray, value_range: str) -> np.ndarray:
+    """uint8 -> the input pipeline's pixel range, so test pixels match training pixels."""
+    images = images.astype(np.float32)
+    if value_range == "symmetric":
+        return images / np.float32(127.5) - np.float32(1.0)
+    return images / np.float32(255.0)
+
+
+def _batched(fn, state, inputs: np.ndarray, batch_size: int) -> np.ndarray:
+    return np.concatenate([np.asarray(fn(state, inputs[i:i + batch_size]))
+                           for i in range(0, len(inputs), batch_size)])
+
+
+def _steps_per_epoch(config: ml_collections.ConfigDict) -> int:
+    """As in training, so that a growing lambda has its trained value in the eval loss."""
+    num_train = data.num_examples(config.dataset, "train", config.data_dir or None)
+    return max(1, num_train // config.batch_size)
+
+
+def _test_objective(eval_step, state, images: np.ndarray, batch_size: int) -> dict[str, float]:
+    """Example-weighted means over test batches of the objective's reconstruction and penalty.
+
+    The penalty is a batch statistic (MMD, or the adversary's view) for some methods, so
+    it is the mean of per-batch values at `batch_size`, as during training.
+    """
+    totals: dict[str, float] = {}
+    for i in range(0, len(images), batch_size):
+        batch = images[i:i + batch_size]
+        values = jax.device_get(eval_step(state, batch))
+        for name in ("reconstruction", "penalty"):
+            totals[name] = totals.get(name, 0.0) + float(values[name]) * len(batch)
+    return {name: total / len(images) for name, total in totals.items()}
+
+
+def traversal_latents(code: np.ndarray, prior_std: float) -> np.ndarray:
+    """[rows * steps, z]: row i moves coordinate i of `code` by [-2.5, 2.5] prior stds."""
+    rows = min(code.shape[-1], MAX_TRAVERSED_DIMS)
+    offsets = np.linspace(-TRAVERSAL_RANGE, TRAVERSAL_RANGE, NUM_TRAVERSAL_STEPS) * prior_std
+    path = np.repeat(code[None, None, :], rows * NUM_TRAVERSAL_STEPS, 0).reshape(
+        rows, NUM_TRAVERSAL_STEPS, -1)
+    path[np.arange(rows), :, np.arange(rows)] += offsets[None, :].astype(np.float32)
+    return path.reshape(rows * NUM_TRAVERSAL_STEPS, -1).astype(np.float32)
+
+
+def latent_scatter(codes: np.ndarray, labels: np.ndarray, prior: np.ndarray,
+                   prior_std: float) -> np.ndarray:
+    """uint8 [S, S, 3]: prior samples in grey under test codes coloured by label, 2-D only."""
+    image = Image.new("RGB", (SCATTER_SIZE, SCATTER_SIZE), "white")
+    draw = ImageDraw.Draw(image)
+    half = SCATTER_EXTENT * prior_std
+
+    def pixel(point):
+        x, y = (np.clip(point, -half, half) + half) / (2 * half) * (SCATTER_SIZE - 1)
+        return float(x), float(SCATTER_SIZE - 1 - y)  # y up
+
+    middle = (SCATTER_SIZE - 1) / 2
+    draw.line([(0, middle), (SCATTER_SIZE, middle)], fill=(200, 200, 200))
+    draw.line([(middle, 0), (middle, SCATTER_SIZE)], fill=(200, 200, 200))
+    for point in prior:
+        x, y = pixel(point)
+        draw.ellipse([x - 1, y - 1, x + 1, y + 1], fill=(190, 190, 190))
+    for point, label in zip(codes, labels):
+        x, y = pixel(point)
+        draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=PALETTE[int(label) % 10])
+    return np.asarray(image)
+
+
+def _figures(config, fns, state, test_images: np.ndarray, test_labels: np.ndarray,
+             samples: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
+    shown = test_images[:NUM_FIGURE_IMAGES]
+    columns = max(1, int(math.sqrt(min(len(samples), NUM_FIGURE_IMAGES))))
+    codes = _batched(fns["encode"], state, test_images, batch_size)
+    pairs = min(NUM_PAIRS, len(codes) // 2)
+    path = figures.interpolation_latents(codes[0:2 * pairs:2], codes[1:2 * pairs:2],
+                                         NUM_INTERPOLATION_STEPS)
+    grids = {
+        "reconstructions": figures.grid(figures.interleave(
+            figures.data_to_unit(shown, config.value_range),
+            _batched(fns["reconstruct"], state, shown, batch_size)), 2 * columns),
+        "samples": figures.grid(samples[:NUM_FIGURE_IMAGES], columns),
+        "interpolations": figures.grid(_batched(fns["decode"], state, path, batch_size),
+                                       NUM_INTERPOLATION_STEPS),
+        "traversals": figures.grid(_batched(fns["decode"], state, traversal_latents(
+            codes[0], config.prior_std), batch_size), NUM_TRAVERSAL_STEPS),
+    }
+    if config.latent_dim == 2:
+        prior = np.asarray(methods.sample_prior(jax.random.PRNGKey(1), len(codes), 2,
+                                                config.prior_std))
+        grids["latent_scatter"] = latent_scatter(codes, test_labels, prior, config.prior_std)
+    return grids
+
+
+def _inception_metrics(config, samples_uint8: np.ndarray, *, reference_n: Optional[int],
+                       stats_cache_dir: Optional[str], batch_size: int) -> dict[str, Any]:
+    """FID against cached test-split statistics; KID against the first reference images."""
+    data_dir = config.data_dir or None
+    reference = evaluation.reference_statistics(config.dataset, "test", reference_n,
+                                                cache_dir=stats_cache_dir, data_dir=data_dir)
+    features = evaluation.inception_features(samples_uint8, batch_size=batch_size)
+    generated = evaluation.feature_statistics(features)
+    fid = evaluation.frechet_distance(generated.mu, generated.sigma, reference.mu, reference.sigma)
+    # KID needs features, not statistics: its reference is at most as large as a subset.
+    subset = min(KID_SUBSET_SIZE, len(samples_uint8), reference.n)
+    test_images, _ = data.load_arrays(config.dataset, "test", data_dir)
+    kid_features = evaluation.inception_features(test_images[:subset], batch_size=batch_size)
+    kid_mean, kid_std = evaluation.kernel_distance(features, kid_features, subset_size=subset)
+    return {"fid": {"value": fid, "num_samples": len(samples_uint8),
+                    "reference": {"dataset": config.dataset, "split": "test", "n": reference.n}},
+            "kid": {"mean": kid_mean, "std": kid_std, "subset_size": subset,
+                    "reference": {"dataset": config.dataset, "split": "test", "n": subset}}}
+
+
+def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str = "latest",
+                     batch_size: int = 500, fid: bool = True, seed: int = 0,
+                     fid_reference_n: Optional[int] = None, stats_cache_dir: Optional[str] = None,
+                     output_dir: Optional[str] = None) -> dict[str, Any]:
+    """Evaluates one checkpoint of `workdir`; writes <output_dir>/eval.json and
+    <output_dir>/eval_figures/*.png (output_dir defaults to workdir); returns the dict.
+
+    Samples are decoded from N(0, prior_std^2 I) drawn with `seed`, so repeated runs
+    compare like with like. fid_reference_n=None uses the whole test split.
+    """
+    if num_samples < 2 or batch_size < 1:
+        raise EvaluationError(f"--num_samples={num_samples}, --batch_size={batch_size}: need "
+                              "num_samples >= 2 and batch_size >= 1")
+    config = load_config(workdir)
+    image_shape = tuple(data.image_shape(config.dataset))
+    model = models.build_autoencoder(config.model, image_shape)
+    adversary = (models.build_adversary(config.model)
+                 if methods.METHODS[config.method].adversary else None)
+    mesh = steps.make_mesh()
+    state, step = restore_state(workdir, config, model, adversary, image_shape, mesh, checkpoint)
+
+    test_uint8, test_labels = data.load_arrays(config.dataset, "test", config.data_dir or None)
+    test_images = _scaled(test_uint8, config.value_range)
+    eval_step = steps.compile_replicated(
+        steps.make_eval_step(config, model, adversary, _steps_per_epoch(config)), mesh)
+    objective = _test_objective(eval_step, state, test_images, batch_size)
+
+    fns = {name: steps.compile_replicated(fn, mesh)
+           for name, fn in steps.make_figure_fns(config, model).items()}
+    noise = np.asarray(methods.sample_prior(jax.random.PRNGKey(seed), num_samples,
+                                            config.latent_dim, config.prior_std))
+    samples = _batched(fns["decode"], state, noise, batch_size)
+    samples_uint8 = figures.to_uint8(samples)
+
+    results: dict[str, Any] = {
+        "workdir": os.path.abspath(workdir), "checkpoint_step": int(step),
+        "method": config.method, "dataset": config.dataset, "num_samples": num_samples,
+        "sample_seed": seed,
+        "test": {"num_images": len(test_images), "batch_size": batch_size,
+                 "reconstruction_cost": objective["reconstruction"], "cost": config.cost,
+                 "penalty": objective["penalty"], "penalty_measure": PENALTIES[config.method]},
+        "sharpness": {"pixel_range": [0.0, 1.0],
+                      "samples": evaluation.sharpness_summary(samples_uint8),
+                      "test_images": evaluation.sharpness_summary(test_uint8[:num_samples])},
+    }
+    if fid:
+        results.update(_inception_metrics(config, samples_uint8, reference_n=fid_reference_n,
+                                          stats_cache_dir=stats_cache_dir,
+                                          batch_size=min(batch_size, 50)))
+    output_dir = output_dir or workdir
+    for name, image in _figures(config, fns, state, test_images, test_labels, samples,
+                                batch_size).items():
+        figures.save_png(os.path.join(output_dir, "eval_figures", f"{name}.png"), image)
+    path = os.path.join(output_dir, "eval.json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(results, f, indent=2)
+    os.replace(path + ".tmp", path)
+    return results
