@@ -1,6 +1,13 @@
-"""The CPU rewrites of conv.py compute XLA's function: values and gradients, under jit."""
+"""conv.py's CPU rewrites compute XLA's function: values and input/kernel gradients, under jit.
+
+The references are XLA's own convolutions (`conv2d_xla`, `conv_transpose2d_xla`); the
+transposed reference is itself checked against PyTorch's definition by a numpy scatter loop.
+Inputs come from numpy (jax.random would compile a sampler per shape) and each case is one
+jitted program holding both lowerings, to keep the file fast; the exhaustive grids are slow.
+"""
 
 import itertools
+import re
 
 import jax
 import jax.numpy as jnp
@@ -9,99 +16,190 @@ import pytest
 
 from wae_jax.models import conv
 
-jax.config.update("jax_default_matmul_precision", "highest")
+BATCH, CIN = 2, 3
 
 
-def _random(key: int, shape: tuple[int, ...]) -> jax.Array:
-    return jax.random.normal(jax.random.key(key), shape, jnp.float32)
+def _normal(seed: int, shape: tuple[int, ...]) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
 
 
-def _value_and_grads(fn, x: jax.Array, w: jax.Array):
-    """Output and the VJP w.r.t. input and kernel for a fixed random cotangent."""
-    y, vjp = jax.vjp(fn, x, w)
-    return (y, *vjp(_random(99, y.shape)))
+def _compare_lowerings(forward, x: np.ndarray, w: np.ndarray) -> None:
+    """forward(x, w, lowering): 'xla' and 'rewrite' agree in value and VJP w.r.t. x and w.
+
+    The VJP uses a random cotangent, so every output element's gradient path is checked.
+    Tolerance is float32 round-off relative to each tensor's largest entry.
+    """
+    out_shape = jax.eval_shape(lambda x, w: forward(x, w, "xla"), x, w).shape
+    cotangent = _normal(99, out_shape)
+
+    @jax.jit
+    def both(x, w, cotangent):
+        results = []
+        for lowering in ("xla", "rewrite"):
+            y, vjp = jax.vjp(lambda x, w: forward(x, w, lowering), x, w)
+            results.append((y, *vjp(cotangent)))
+        return results
+
+    reference, rewrite = both(x, w, cotangent)
+    for name, ref, got in zip(("output", "grad x", "grad w"), reference, rewrite):
+        assert got.shape == ref.shape, name
+        scale = float(jnp.max(jnp.abs(ref)))
+        assert scale > 0, name
+        np.testing.assert_allclose(got / scale, ref / scale, atol=2e-6, err_msg=name)
 
 
-def _assert_same(reference, candidate) -> None:
-    for ref, got in zip(reference, candidate):
-        assert got.shape == ref.shape
-        scale = float(jnp.max(jnp.abs(ref))) + 1e-6
-        np.testing.assert_allclose(np.asarray(got) / scale, np.asarray(ref) / scale, atol=2e-5)
+def _check_conv(size, kernel, stride, padding, cout=4) -> None:
+    x, w = _normal(0, (BATCH, *size, CIN)), _normal(1, (kernel, kernel, CIN, cout))
+    _compare_lowerings(lambda x, w, lowering: conv.conv2d(x, w, stride, padding, lowering),
+                       x, w)
 
 
-CONV_CASES = [
-    # (height, width, kernel, stride, padding)
-    *[(7 + k % 2, 7, k, 2, padding) for k in (1, 2, 3, 4, 5) for padding in ("SAME", "VALID")],
-    (9, 6, 4, 2, 1), (10, 10, 5, 2, 2), (11, 9, 3, 2, [(0, 2), (1, 0)]),
-    (12, 12, 4, 3, "SAME"), (8, 8, 3, 1, "SAME"), (28, 28, 4, 2, "SAME"),
+def _check_transposed(size, kernel, stride, padding, output_padding, cout) -> None:
+    x, w = _normal(2, (BATCH, *size, CIN)), _normal(3, (kernel, kernel, CIN, cout))
+    _compare_lowerings(lambda x, w, lowering: conv.conv_transpose2d(
+        x, w, stride, padding, output_padding, lowering), x, w)
+
+
+@pytest.mark.parametrize("size,kernel,stride,padding", [
+    ((7, 7), 4, 2, "SAME"),
+    ((8, 6), 3, 2, "VALID"),
+    ((7, 8), 5, 2, 2),
+    ((6, 7), 2, 2, ((2, 0), (1, 3))),
+    ((8, 8), 1, 2, 1),
+    ((5, 5), 4, 2, ((1, 2), (0, 1))),
+    ((9, 7), 5, 3, ((0, 2), (2, 1))),
+    ((6, 5), 3, 1, "SAME"),
+])
+def test_conv_rewrite_matches_xla(size, kernel, stride, padding):
+    _check_conv(size, kernel, stride, padding)
+
+
+# Covers each path of the transposed rewrite: per-phase (k % s != 0, small input) and fused
+# phases, each as matmuls (cout >= NARROW_FEATURES) or as stride-1 convs (narrow).
+TRANSPOSED_CASES = [
+    # (size, kernel, stride, padding, output_padding, cout)
+    ((4, 4), 3, 2, 1, 0, 3),
+    ((4, 5), 3, 2, 1, 1, 16),
+    ((5, 4), 4, 2, 1, 0, 3),
+    ((4, 4), 4, 2, 0, 1, 16),
+    ((5, 3), 5, 2, 2, 1, 16),
+    ((9, 8), 5, 2, 2, 1, 16),
+    ((9, 9), 3, 2, 1, 1, 3),
+    ((4, 4), 1, 2, 0, 1, 3),
+    ((4, 3), 2, 2, 1, 0, 16),
+    ((3, 4), 5, 3, 1, 2, 3),
+    ((3, 4), 3, 3, 4, 0, 16),
+    ((5, 4), 3, 1, 0, 0, 3),
+    ((4, 5), 4, 1, 2, 0, 16),
 ]
 
 
-@pytest.mark.parametrize("height,width,kernel,stride,padding", CONV_CASES)
-def test_strided_conv_rewrite_equals_xla(height, width, kernel, stride, padding):
-    x, w = _random(0, (2, height, width, 3)), _random(1, (kernel, kernel, 3, 5))
-    fn = lambda lowering: jax.jit(
-        lambda x, w: conv.conv2d(x, w, stride, padding, lowering))
-    _assert_same(_value_and_grads(fn("xla"), x, w), _value_and_grads(fn("rewrite"), x, w))
+@pytest.mark.parametrize("size,kernel,stride,padding,output_padding,cout", TRANSPOSED_CASES)
+def test_transposed_conv_rewrite_matches_xla(size, kernel, stride, padding, output_padding,
+                                             cout):
+    _check_transposed(size, kernel, stride, padding, output_padding, cout)
 
 
-TRANSPOSE_CASES = [
-    # (height, width, kernel, stride, padding, output_padding)
-    *[(4, 5, k, 2, p, (k + p) % 2) for k in (1, 2, 3, 4, 5) for p in (0, 1, 2)
-      if (4 - 1) * 2 - 2 * p + k > 0],
-    (4, 4, 3, 2, 1, 0), (7, 7, 3, 2, 1, 1), (7, 7, 4, 2, 1, 0), (8, 8, 5, 2, 2, 1),
-    (3, 5, 4, 3, 1, 2), (5, 5, 3, 1, 1, 0),
-]
+@pytest.mark.slow
+@pytest.mark.parametrize("size,kernel,stride,padding", list(itertools.product(
+    [(7, 7), (8, 6)], [1, 2, 3, 4, 5], [1, 2, 3], ["SAME", "VALID", 1, ((2, 0), (1, 3))])))
+def test_conv_rewrite_matches_xla_exhaustively(size, kernel, stride, padding):
+    _check_conv(size, kernel, stride, padding)
 
 
-@pytest.mark.parametrize("height,width,kernel,stride,padding,output_padding",
-                         TRANSPOSE_CASES)
-def test_transposed_conv_rewrite_equals_xla(height, width, kernel, stride, padding,
-                                            output_padding):
-    x, w = _random(2, (2, height, width, 4)), _random(3, (kernel, kernel, 4, 3))
-    fn = lambda lowering: jax.jit(lambda x, w: conv.conv_transpose2d(
-        x, w, stride, padding, output_padding, lowering))
-    _assert_same(_value_and_grads(fn("xla"), x, w), _value_and_grads(fn("rewrite"), x, w))
+@pytest.mark.slow
+@pytest.mark.parametrize("size,kernel,stride,padding,output_padding,cout", [
+    *[(size, k, s, p, op, cout)
+      for size, k, s, p, cout in itertools.product(
+          [(4, 4), (5, 3)], [1, 2, 3, 4, 5], [1, 2, 3], [0, 1, 2], [3, 16])
+      for op in range(s) if (min(size) - 1) * s - 2 * p + k + op > 0],
+    *[((9, 8), k, 2, p, 1, cout) for k, p, cout in itertools.product([3, 5], [1, 2], [3, 16])],
+])
+def test_transposed_conv_rewrite_matches_xla_exhaustively(size, kernel, stride, padding,
+                                                          output_padding, cout):
+    _check_transposed(size, kernel, stride, padding, output_padding, cout)
 
 
-def test_transposed_conv_has_pytorch_semantics():
-    """y[s*i + a - p] += x[i] * w[a], checked by a brute-force scatter in numpy."""
-    s, p, op, k = 2, 1, 1, 3
-    x, w = np.asarray(_random(4, (1, 3, 2, 2))), np.asarray(_random(5, (k, k, 2, 3)))
-    out_h, out_w = [(n - 1) * s - 2 * p + k + op for n in x.shape[1:3]]
-    expected = np.zeros((1, out_h, out_w, 3))
+def test_transposed_reference_has_pytorch_semantics():
+    """y[s*i + a - p] += x[i] w[a] with output (n - 1)s - 2p + k + output_padding."""
+    s, p, op, k, cout = 2, 1, 1, 3, 4
+    x, w = _normal(4, (1, 3, 2, CIN)), _normal(5, (k, k, CIN, cout))
+    height, width = [(n - 1) * s - 2 * p + k + op for n in x.shape[1:3]]
+    expected = np.zeros((1, height, width, cout), np.float32)
     for i, j, a, b in itertools.product(range(3), range(2), range(k), range(k)):
-        oi, oj = s * i + a - p, s * j + b - p
-        if 0 <= oi < out_h and 0 <= oj < out_w:
-            expected[0, oi, oj] += x[0, i, j] @ w[a, b]
-    for lowering in ("xla", "rewrite"):
-        got = conv.conv_transpose2d(jnp.asarray(x), jnp.asarray(w), s, p, op, lowering)
-        np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-5, atol=1e-5)
+        if 0 <= s * i + a - p < height and 0 <= s * j + b - p < width:
+            expected[0, s * i + a - p, s * j + b - p] += x[0, i, j] @ w[a, b]
+    np.testing.assert_allclose(conv.conv_transpose2d_xla(x, w, s, p, op), expected,
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_same_padding_is_lax_same():
+    """explicit_padding's 'SAME' pairs reproduce lax's own 'SAME' convolution."""
+    x, w = _normal(6, (1, 7, 6, CIN)), _normal(7, (4, 4, CIN, 2))
+    expected = jax.lax.conv_general_dilated(x, w, (3, 3), "SAME",
+                                            dimension_numbers=conv.DIMENSION_NUMBERS)
+    np.testing.assert_allclose(conv.conv2d_xla(x, w, 3, "SAME"), expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize("layer", [
-    conv.Conv(features=6, kernel_size=4, strides=2),
-    conv.ConvTranspose(features=6, kernel_size=3, strides=2, padding=1, output_padding=1),
+    conv.Conv(features=4, kernel_size=4, strides=2, padding=1),
+    conv.ConvTranspose(features=4, kernel_size=3, strides=2, padding=1, output_padding=1),
 ])
 def test_layers_agree_across_lowerings(layer):
-    x = _random(6, (2, 7, 7, 3))
-    params = layer.init(jax.random.key(0), x)
-    outputs = [layer.clone(lowering=lowering).apply(params, x) for lowering in ("xla", "rewrite")]
-    _assert_same([outputs[0]], [outputs[1]])
+    x = _normal(8, (BATCH, 5, 6, CIN))
+    variables = {"params": {"kernel": _normal(9, (layer.kernel_size, layer.kernel_size,
+                                                  CIN, 4)),
+                            "bias": _normal(10, (4,))}}
+    outputs = [layer.clone(lowering=lowering).apply(variables, x)
+               for lowering in ("xla", "rewrite", "auto")]
+    assert outputs[0].shape[-1] == 4
+    for out in outputs[1:]:
+        np.testing.assert_allclose(out, outputs[0], rtol=1e-5, atol=1e-5)
 
 
-def test_auto_lowering_is_the_rewrite_on_cpu_only():
-    expected = "rewrite" if jax.default_backend() == "cpu" else "xla"
-    assert conv.resolve_lowering("auto") == expected
+def _strided_or_dilated_convs(fn, x_shape, w_shape) -> list[str]:
+    """The XLA convs with stride or input dilation > 1 in fn's jaxpr (the slow-backward kind)."""
+    text = str(jax.make_jaxpr(fn)(jnp.zeros(x_shape), jnp.zeros(w_shape)))
+    return re.findall(r"(?:window_strides|lhs_dilation)=\((?!1, 1\))[^)]*\)", text)
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU dispatch rule")
+@pytest.mark.parametrize("size,kernel,padding,rewritten", [
+    (7, 4, 1, True),         # 3x3 output < 4x4 kernel: XLA would swap the input gradient
+    (8, 5, "SAME", True),    # 4x4 output < 5x5 kernel
+    (7, 4, "SAME", False),   # 4x4 output = 4x4 kernel: XLA's own conv stays fast
+    (14, 4, "SAME", False),
+])
+def test_auto_rewrites_strided_convs_only_where_xla_is_slow(size, kernel, padding, rewritten):
+    found = _strided_or_dilated_convs(lambda x, w: conv.conv2d(x, w, 2, padding, "auto"),
+                                      (1, size, size, 1), (kernel, kernel, 1, 1))
+    assert (not found) == rewritten
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU dispatch rule")
+def test_auto_rewrites_every_transposed_conv_on_cpu():
+    found = _strided_or_dilated_convs(
+        lambda x, w: conv.conv_transpose2d(x, w, 2, 1, 0, "auto"), (1, 4, 4, 1), (4, 4, 1, 1))
+    assert not found
+    assert _strided_or_dilated_convs(
+        lambda x, w: conv.conv_transpose2d(x, w, 2, 1, 0, "xla"), (1, 4, 4, 1), (4, 4, 1, 1))
+
+
+def test_auto_is_xla_off_cpu(monkeypatch):
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert conv.resolve_lowering("auto") == "xla"
+    assert conv.resolve_lowering("rewrite") == "rewrite"
 
 
 @pytest.mark.parametrize("call,field", [
-    (lambda: conv.resolve_lowering("fast"), "lowering"),
-    (lambda: conv.conv_transpose2d(jnp.zeros((1, 4, 4, 1)), jnp.zeros((3, 3, 1, 1)), 2, 1, 2),
-     "output_padding"),
-    (lambda: conv.conv2d(jnp.zeros((1, 4, 4, 1)), jnp.zeros((3, 3, 1, 1)), 2, "FULL"),
-     "padding"),
+    (lambda x, w: conv.resolve_lowering("fast"), "lowering"),
+    (lambda x, w: conv.conv2d(x, w, 2, "FULL"), "padding"),
+    (lambda x, w: conv.conv2d(x, w, 2, [(1, 1)]), "padding"),
+    (lambda x, w: conv.conv2d(x, w, 0), "stride"),
+    (lambda x, w: conv.conv_transpose2d(x, w, 2, 1, 2), "output_padding"),
+    (lambda x, w: conv.conv_transpose2d(x, w, 2, "SAME"), "padding"),
+    (lambda x, w: conv.conv_transpose2d(x, w, 2, 1, 0, "cudnn"), "lowering"),
 ])
-def test_bad_arguments_name_the_field(call, field):
+def test_bad_arguments_raise_value_errors_naming_the_field(call, field):
     with pytest.raises(ValueError, match=field):
-        call()
+        call(jnp.zeros((1, 4, 4, 1)), jnp.zeros((3, 3, 1, 1)))

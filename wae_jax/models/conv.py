@@ -1,12 +1,19 @@
 """Convolution layers whose lowering is chosen per backend.
 
-XLA:CPU differentiates strided and transposed convolutions 10-30x slower than
-an equivalent stride-1 formulation (see the guide, section 4). Every model in
-wae_jax therefore routes its convolutions through `Conv` and `ConvTranspose`
-here: on GPU/TPU they call XLA's own convolution; on CPU they use a rewrite
-that computes the same function (proven equal in tests/models/test_conv.py).
+Every model in wae_jax routes its convolutions through `Conv` and `ConvTranspose` here. On
+GPU/TPU they call XLA's own convolution. On CPU ('auto' resolves to 'rewrite') the ones whose
+XLA:CPU backward is pathologically slow are rewritten into the same function built from
+matmuls and stride-1 convolutions; their gradients are plain JAX autodiff of the rewrite.
 
-Layouts: images NHWC, kernels HWIO (`[kh, kw, in, out]`) for both layers.
+Why (jax 0.10.2, measured by benchmarks/conv_lowering.py): XLA's algebraic simplifier swaps
+the operands of a convolution whose kernel is larger than its input, producing a
+window-reversed convolution that XLA:CPU runs in its naive loop emitter at 1-5 GFLOP/s. That
+hits the input gradient of a strided conv whose output is smaller than its kernel (a 4x4
+stride-2 conv to 2x2: 9 s instead of 0.2 s) and the weight gradient of every transposed conv
+(the dilated input is smaller than the output gradient). The rewrites keep every convolution
+input at least as large as its kernel. Tested equal in tests/models/test_conv.py.
+
+Layouts: images NHWC, square kernels HWIO (`[k, k, in, out]`) for both layers.
 `ConvTranspose` has PyTorch's `ConvTranspose2d` semantics:
 `y[s*i + a - p] += x[i] * w[a]`, output size `(n - 1)*s - 2p + k + output_padding`.
 """
@@ -21,6 +28,13 @@ from jax import lax
 Padding = Union[str, int, Sequence[tuple[int, int]]]
 DIMENSION_NUMBERS = ("NHWC", "HWIO", "NHWC")
 LOWERINGS = ("auto", "xla", "rewrite")
+# Below this many output channels a matmul is memory-bound on its patch matrix and a
+# stride-1 conv is faster (28x28x1 output: 62 ms vs 190 ms); above it the matmul wins.
+NARROW_FEATURES = 16
+# Transposed convs whose k is not a multiple of s: one matmul per output phase with exact
+# taps (no zero taps) wins up to 8x8 inputs (k=3: 1.2-1.5x); beyond, the per-phase patch
+# copies cost more than the zero taps of the single fused matmul (16x16, k=5: 1.8x slower).
+PER_PHASE_MAX_PIXELS = 64
 
 
 def resolve_lowering(lowering: str) -> str:
@@ -47,7 +61,10 @@ def explicit_padding(padding: Padding, size: Sequence[int], kernel: int,
         raise ValueError(f"padding={padding!r}: use 'SAME', 'VALID', an int or (lo, hi) pairs")
     if isinstance(padding, int):
         return [(padding, padding)] * len(size)
-    return [tuple(p) for p in padding]
+    pairs = [tuple(p) for p in padding]
+    if len(pairs) != len(size) or any(len(p) != 2 for p in pairs):
+        raise ValueError(f"padding={padding!r}: give one (lo, hi) pair per spatial dim")
+    return pairs
 
 
 def conv2d_xla(x: jax.Array, w: jax.Array, stride: int, padding: Padding) -> jax.Array:
@@ -67,11 +84,64 @@ def conv_transpose2d_xla(x: jax.Array, w: jax.Array, stride: int, padding: int,
                                     dimension_numbers=DIMENSION_NUMBERS)
 
 
-def _space_to_depth(x: jax.Array, s: int, phases: int) -> jax.Array:
-    """[B, H, W, C] -> [B, H/s, W/s, p*p*C], keeping the first `phases` rows/cols of each block."""
-    b, h, w, c = x.shape
-    x = x.reshape(b, h // s, s, w // s, s, c)[:, :, :phases, :, :phases]
-    return x.transpose(0, 1, 3, 2, 4, 5).reshape(b, h // s, w // s, phases * phases * c)
+def _check_stride(stride: int) -> None:
+    if not isinstance(stride, int) or stride < 1:
+        raise ValueError(f"stride={stride!r}: use a positive int")
+
+
+def _pad_hw(x: jax.Array, pads: Sequence[tuple[int, int]]) -> jax.Array:
+    """Zero-pad (or, for negative pairs, crop) the two spatial dims of an NHWC array."""
+    config = [(0, 0, 0), *[(lo, hi, 0) for lo, hi in pads], (0, 0, 0)]
+    return lax.pad(x, jnp.zeros((), x.dtype), config)
+
+
+def _matmul_conv(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
+    """VALID strided conv as patches + one matmul.
+
+    Patches are k*k strided slices concatenated on channels (tap-major, matching
+    `w.reshape(k*k*in, out)`), so the backward pass is matmuls plus pad-and-add of slices;
+    no convolution is left for XLA to swap.
+    """
+    kh, kw, cin, cout = w.shape
+    oh, ow = [(n - k) // stride + 1 for n, k in zip(x.shape[1:3], (kh, kw))]
+    cols = [lax.slice(x, (0, a, b, 0),
+                      (x.shape[0], a + stride * (oh - 1) + 1, b + stride * (ow - 1) + 1, cin),
+                      (1, stride, stride, 1))
+            for a in range(kh) for b in range(kw)]
+    patches = cols[0] if len(cols) == 1 else jnp.concatenate(cols, axis=-1)
+    return patches @ w.reshape(kh * kw * cin, cout)
+
+
+def _valid_conv(x: jax.Array, w: jax.Array) -> jax.Array:
+    """VALID stride-1 conv through XLA's conv, kept on XLA:CPU's fast paths.
+
+    The input is at least as large as the output, so no gradient conv gets swapped. XLA:CPU
+    runs stride-1 convs in YNNPACK, which was 2-3x slower with no padding at all than with
+    any, so one zero row is padded at the end and its output row dropped.
+    """
+    kh, kw = w.shape[:2]
+    if kh == kw == 1:
+        return _matmul_conv(x, w, 1)
+    axis = 1 if kh >= kw else 2
+    pads = [(0, 1), (0, 0)] if axis == 1 else [(0, 0), (0, 1)]
+    y = lax.conv_general_dilated(x, w, (1, 1), pads, dimension_numbers=DIMENSION_NUMBERS)
+    return lax.slice_in_dim(y, 0, y.shape[axis] - 1, axis=axis)
+
+
+def _correlate(x: jax.Array, w: jax.Array, pads: Sequence[tuple[int, int]]) -> jax.Array:
+    """Stride-1 cross-correlation of x, padded by `pads`, with w (see NARROW_FEATURES)."""
+    x = _pad_hw(x, pads)
+    return _valid_conv(x, w) if w.shape[-1] < NARROW_FEATURES else _matmul_conv(x, w, 1)
+
+
+def _conv_output_size(size: Sequence[int], pads: Sequence[tuple[int, int]], kernel: int,
+                      stride: int) -> list[int]:
+    return [(n + lo + hi - kernel) // stride + 1 for n, (lo, hi) in zip(size, pads)]
+
+
+def _xla_backward_is_slow(out_size: Sequence[int], kernel: int) -> bool:
+    """XLA swaps the input-gradient conv of a strided conv iff the kernel outsizes dy."""
+    return kernel * kernel > out_size[0] * out_size[1]
 
 
 def _depth_to_space(y: jax.Array, s: int) -> jax.Array:
@@ -81,103 +151,51 @@ def _depth_to_space(y: jax.Array, s: int) -> jax.Array:
     return y.transpose(0, 1, 3, 2, 4, 5).reshape(b, m * s, n * s, c // (s * s))
 
 
-def _conv_stride1(x: jax.Array, w: jax.Array,
-                  pads: Sequence[tuple[int, int]]) -> jax.Array:
-    """Stride-1 conv that never has all-zero padding.
+def _fused_phases(x: jax.Array, w: jax.Array, s: int, m0: int,
+                  m1: Sequence[int]) -> jax.Array:
+    """All s*s phases of a transposed conv as one stride-1 correlation with s*s*out features.
 
-    XLA:CPU hands stride-1 convs to YNNPACK, which ran 2-3x slower with zero padding than
-    with any nonzero padding on the same shapes (jax 0.10.2, this machine; also for the
-    weight-gradient conv that autodiff derives from this one). An all-zero padding is
-    therefore turned into one extra zero row at the bottom whose output row is dropped.
-    """
-    if all(p == (0, 0) for p in pads):
-        y = lax.conv_general_dilated(x, w, (1, 1), [(0, 1), (0, 0)],
-                                     dimension_numbers=DIMENSION_NUMBERS)
-        return y[:, :-1]
-    return lax.conv_general_dilated(x, w, (1, 1), pads, dimension_numbers=DIMENSION_NUMBERS)
-
-
-def _flip_taps(w: jax.Array) -> jax.Array:
-    """w[::-1, ::-1] written as slices + concatenate.
-
-    A `reverse` in the forward pass becomes a window reversal in the weight-gradient conv,
-    which XLA:CPU runs in its naive loop emitter (minutes instead of ~100 ms).
-    """
-    w = jnp.concatenate([w[i:i + 1] for i in reversed(range(w.shape[0]))], axis=0)
-    return jnp.concatenate([w[:, i:i + 1] for i in reversed(range(w.shape[1]))], axis=1)
-
-
-def _conv2d_space_to_depth(x: jax.Array, w: jax.Array, s: int,
-                           pads: Sequence[tuple[int, int]]) -> jax.Array:
-    """Strided conv as space-to-depth + stride-1 VALID conv.
-
-    Output pixel o reads padded rows s*o + a for taps a < k; writing a = s*q + r turns this
-    into a stride-1 conv over blocks (tap q) with the in-block offset r folded into channels.
-    Taps a >= k are zero. When k < s only the first k offsets of a block are ever read, so
-    the others are dropped instead of being multiplied by zero taps.
-    """
-    k = w.shape[0]
-    phases = min(s, k)
-    taps = -(-k // phases)
-    out = [(n + lo + hi - k) // s + 1 for n, (lo, hi) in zip(x.shape[1:3], pads)]
-    config = [(0, 0, 0)] + [(lo, s * (o + taps - 1) - n - lo, 0)
-                            for n, (lo, _), o in zip(x.shape[1:3], pads, out)] + [(0, 0, 0)]
-    x = _space_to_depth(lax.pad(x, jnp.zeros((), x.dtype), config), s, phases)
-    w = jnp.pad(w, [(0, taps * phases - k)] * 2 + [(0, 0)] * 2)
-    cin, cout = w.shape[2:]
-    w = w.reshape(taps, phases, taps, phases, cin, cout).transpose(0, 2, 1, 3, 4, 5)
-    w = w.reshape(taps, taps, phases * phases * cin, cout)
-    return _conv_stride1(x, w, [(0, 0), (0, 0)])
-
-
-def _subpixel_fused(x: jax.Array, w: jax.Array, s: int, m0: int,
-                    m1: Sequence[int]) -> jax.Array:
-    """All s*s output phases of a transposed conv as one stride-1 conv with s*s*Cout outputs.
-
-    Phase r of the uncropped output is full_r[m] = sum_q x[m - q] w[s*q + r], a stride-1
-    correlation with the flipped taps w[r::s]; taps are zero-padded to a common count so a
-    single conv computes every phase (k not a multiple of s costs extra FLOPs). Rows
-    m0..m1 of each phase are produced.
+    Phase r of the uncropped output is full_r[m] = sum_q x[m - q] w[s*q + r]: a stride-1
+    correlation with the flipped taps w[r::s]. Taps are zero-padded to a common count
+    ceil(k/s), so k not a multiple of s costs zero-tap FLOPs. Rows m0..m1 are produced.
     """
     k, _, cin, cout = w.shape
     taps = -(-k // s)
     w = jnp.pad(w, [(0, taps * s - k)] * 2 + [(0, 0)] * 2)
     w = w.reshape(taps, s, taps, s, cin, cout).transpose(0, 2, 4, 1, 3, 5)
-    w = _flip_taps(w).reshape(taps, taps, cin, s * s * cout)
-    pads = [(taps - 1 - m0, hi - n + 1) for n, hi in zip(x.shape[1:3], m1)]
-    return _conv_stride1(x, w, pads)
+    w = w[::-1, ::-1].reshape(taps, taps, cin, s * s * cout)
+    return _correlate(x, w, [(taps - 1 - m0, hi - n + 1) for n, hi in zip(x.shape[1:3], m1)])
 
 
-def _subpixel_per_phase(x: jax.Array, w: jax.Array, s: int, m0: int,
-                        m1: Sequence[int]) -> jax.Array:
-    """Same result as `_subpixel_fused`, one conv per phase with its exact taps (k*k in all)."""
-    b, cout = x.shape[0], w.shape[3]
+def _per_phase(x: jax.Array, w: jax.Array, s: int, m0: int, m1: Sequence[int]) -> jax.Array:
+    """Same as `_fused_phases`, one correlation per phase with its exact taps (k*k in all)."""
     rows = [hi - m0 + 1 for hi in m1]
     phases = []
     for rh in range(s):
         for rw in range(s):
-            taps = w[rh::s, rw::s]
-            if taps.size == 0:
-                phases.append(jnp.zeros((b, *rows, cout), x.dtype))
+            taps = w[rh::s, rw::s][::-1, ::-1]
+            if taps.size == 0:  # k < s: this phase receives no tap
+                phases.append(jnp.zeros((x.shape[0], *rows, w.shape[3]), x.dtype))
                 continue
             pads = [(t - 1 - m0, hi - n + 1)
                     for t, n, hi in zip(taps.shape[:2], x.shape[1:3], m1)]
-            phases.append(_conv_stride1(x, _flip_taps(taps), pads))
+            phases.append(_correlate(x, taps, pads))
     return jnp.concatenate(phases, axis=-1)
 
 
-def _conv_transpose2d_subpixel(x: jax.Array, w: jax.Array, s: int, p: int,
-                               output_padding: int, fused: bool) -> jax.Array:
-    """Transposed conv as s*s stride-1 convs (one per output phase) + depth-to-space.
+def _conv_transpose2d_rewrite(x: jax.Array, w: jax.Array, s: int, p: int,
+                              output_padding: int) -> jax.Array:
+    """Transposed conv as stride-1 correlations per output phase + depth-to-space.
 
     Output pixel o is uncropped pixel o + p = s*m + r. Only m in [p // s, (p + size - 1) // s]
-    is computed; interleaving the phases gives uncropped pixels from s*(p // s), so the
+    is computed; interleaving the phases gives uncropped pixels from s*(p // s) on, so the
     result is cropped by p mod s at the start and to `size` at the end.
     """
     k = w.shape[0]
     sizes = [(n - 1) * s - 2 * p + k + output_padding for n in x.shape[1:3]]
     m0, m1 = p // s, [(p + size - 1) // s for size in sizes]
-    phases = (_subpixel_fused if fused else _subpixel_per_phase)(x, w, s, m0, m1)
+    per_phase = k % s != 0 and x.shape[1] * x.shape[2] <= PER_PHASE_MAX_PIXELS
+    phases = (_per_phase if per_phase else _fused_phases)(x, w, s, m0, m1)
     y = _depth_to_space(phases, s)
     start = p - s * m0
     return y[:, start:start + sizes[0], start:start + sizes[1]]
@@ -187,23 +205,33 @@ def conv2d(x: jax.Array, w: jax.Array, stride: int = 1, padding: Padding = "SAME
            lowering: str = "auto") -> jax.Array:
     """Strided 2-D convolution, NHWC x HWIO -> NHWC.
 
-    Stride 1 always uses XLA's convolution (its backward is fast); strides > 1 use the
-    space-to-depth rewrite when the lowering resolves to 'rewrite'.
+    'rewrite' computes strides > 1 as patches + matmul. 'auto' on CPU does so only where
+    XLA's own backward is slow (output smaller than the kernel), because elsewhere XLA's
+    conv is as fast and needs no patch copy. Stride 1 always stays on XLA's conv.
     """
+    _check_stride(stride)
     pads = explicit_padding(padding, x.shape[1:3], w.shape[0], stride)
-    if resolve_lowering(lowering) == "xla" or stride == 1:
-        return conv2d_xla(x, w, stride, pads)
-    return _conv2d_space_to_depth(x, w, stride, pads)
+    rewrite = resolve_lowering(lowering) == "rewrite" and stride > 1
+    if rewrite and lowering == "auto":
+        out_size = _conv_output_size(x.shape[1:3], pads, w.shape[0], stride)
+        rewrite = _xla_backward_is_slow(out_size, w.shape[0])
+    if rewrite:
+        return _matmul_conv(_pad_hw(x, pads), w, stride)
+    return conv2d_xla(x, w, stride, pads)
 
 
 def conv_transpose2d(x: jax.Array, w: jax.Array, stride: int = 2, padding: int = 0,
-                     output_padding: int = 0, lowering: str = "auto",
-                     fused: bool = True) -> jax.Array:
-    """Transposed 2-D convolution with PyTorch semantics, NHWC x HWIO -> NHWC."""
+                     output_padding: int = 0, lowering: str = "auto") -> jax.Array:
+    """Transposed 2-D convolution with PyTorch semantics, NHWC x HWIO -> NHWC.
+
+    XLA:CPU's weight gradient of this op is always operand-swapped, so on CPU every stride
+    (1 included) goes through the sub-pixel rewrite.
+    """
+    _check_stride(stride)
     _check_transpose_args(stride, padding, output_padding)
-    if resolve_lowering(lowering) == "xla" or stride == 1:
+    if resolve_lowering(lowering) == "xla":
         return conv_transpose2d_xla(x, w, stride, padding, output_padding)
-    return _conv_transpose2d_subpixel(x, w, stride, padding, output_padding, fused)
+    return _conv_transpose2d_rewrite(x, w, stride, padding, output_padding)
 
 
 def _check_transpose_args(stride: int, padding: int, output_padding: int) -> None:
