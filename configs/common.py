@@ -82,8 +82,28 @@ def get_config() -> ml_collections.ConfigDict:
     config.keep_checkpoints = 3  # the newest checkpoints kept on disk
     config.num_eval_images = 64  # fixed test images for eval metrics and the figures
     config.progress_bar = True  # tqdm bar with images/s and ETA (process 0)
+    config.sample_eval = sample_eval_config()
     config.model = model_config(config.get_ref("latent_dim"))
     return config
+
+
+def sample_eval_config() -> ml_collections.ConfigDict:
+    """Sample quality during training (wae_jax/training/sample_evaluator.py).
+
+    The bigWAE protocol: FID of 10,000 prior samples against the test split, and each
+    model reported at its best-FID checkpoint (kept in workdir/checkpoints_best).
+    Inception runs at ~3 images/s on a CPU: this is accelerator work; `:small` uses
+    the CPU proxy classifier_fd instead.
+    """
+    sample_eval = ml_collections.ConfigDict()
+    sample_eval.metrics = ("fid",)  # any of fid, kid, classifier_fd (not FID); () = none
+    sample_eval.every_steps = 10_000  # evaluate every this many steps and at the last step
+    sample_eval.num_samples = 10_000  # decoded prior samples per evaluation
+    sample_eval.reference_n = 0  # the first n test images as the reference; 0 = all
+    sample_eval.keep_best = "fid"  # the metric that picks checkpoints_best; '' = keep none
+    sample_eval.batch_size = 500  # latents per decoder call
+    sample_eval.classifier_steps = 2000  # classifier_fd: its classifier's training steps
+    return sample_eval
 
 
 def celeba(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
@@ -133,6 +153,10 @@ def small(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     config.log_every_steps = 50
     config.eval_every_steps = 300
     config.checkpoint_every_steps = 300
+    labelled = config.dataset in ("mnist", "fashion_mnist")  # classifier_fd needs labels
+    config.sample_eval.metrics = ("classifier_fd",) if labelled else ()
+    config.sample_eval.keep_best = "classifier_fd" if labelled else ""
+    config.sample_eval.every_steps = 300
     return config
 
 
@@ -155,6 +179,13 @@ def tiny(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     config.checkpoint_every_steps = 4
     config.num_eval_images = 8
     config.progress_bar = False
+    config.sample_eval.metrics = ()  # tests switch it on where they need it
+    config.sample_eval.keep_best = ""
+    config.sample_eval.every_steps = 4
+    config.sample_eval.num_samples = 16
+    config.sample_eval.reference_n = 16
+    config.sample_eval.batch_size = 8
+    config.sample_eval.classifier_steps = 5
     return config
 
 

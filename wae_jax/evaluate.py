@@ -1,5 +1,5 @@
 """Command line: `python -m wae_jax.evaluate --workdir=DIR [--num_samples=10000]
-[--checkpoint=latest|best|STEP] [--fid=false]`.
+[--checkpoint=latest|best|STEP] [--metrics=fid,kid]`.
 
 Flags only; the work is `wae_jax.evaluation.workdir.evaluate_workdir`, which writes
 DIR/eval.json and DIR/eval_figures/*.png. Exit status: 0 done; 2 bad flags, workdir or
@@ -18,16 +18,18 @@ _NUM_SAMPLES = flags.DEFINE_integer(
     "num_samples", 10_000, "Prior samples decoded for FID, KID and sharpness (the WAE paper "
     "used 10,000).")
 _CHECKPOINT = flags.DEFINE_string(
-    "checkpoint", "latest", "latest, best (unsupported: the trainer keeps no best-FID "
-    "checkpoint) or a step number.")
+    "checkpoint", "latest", "latest; best (checkpoints_best: the trainer's best by "
+    "config.sample_eval.keep_best); or a step number.")
 _BATCH_SIZE = flags.DEFINE_integer("batch_size", 500, "Images per model call.")
-_FID = flags.DEFINE_bool(
-    "fid", True, "Compute FID and KID with Inception. On a CPU Inception runs at about 3 "
-    "images/s, so 10,000 samples take about an hour: --fid=false skips it (the other "
-    "numbers and all figures are still written).")
-_FID_REFERENCE_N = flags.DEFINE_integer(
-    "fid_reference_n", None, "First n test images for the FID reference statistics "
-    "(default: the whole test split; cached under $WAE_JAX_CACHE_DIR/fid_stats).")
+_METRICS = flags.DEFINE_list(
+    "metrics", ["fid", "kid"], "Sample metrics: fid, kid (Inception), classifier_fd (a "
+    "Frechet distance on a small classifier's features; a CPU proxy, not FID). On a CPU "
+    "Inception runs at about 3 images/s, so FID of 10,000 samples takes about an hour: "
+    "--metrics=classifier_fd or --metrics= (none) skip it; sharpness, test metrics and "
+    "figures are always written.")
+_REFERENCE_N = flags.DEFINE_integer(
+    "reference_n", None, "First n test images as the metrics' reference (default: the "
+    "whole test split; features cached under $WAE_JAX_CACHE_DIR/reference_features).")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the prior samples.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "Where to write (default: --workdir).")
 flags.mark_flags_as_required(["workdir"])
@@ -57,8 +59,8 @@ def main(argv: list[str]) -> None:
     try:
         results = workdir_eval.evaluate_workdir(
             _WORKDIR.value, num_samples=_NUM_SAMPLES.value, checkpoint=_CHECKPOINT.value,
-            batch_size=_BATCH_SIZE.value, fid=_FID.value, seed=_SEED.value,
-            fid_reference_n=_FID_REFERENCE_N.value, output_dir=_OUTPUT_DIR.value)
+            batch_size=_BATCH_SIZE.value, metrics=_METRICS.value, seed=_SEED.value,
+            reference_n=_REFERENCE_N.value, output_dir=_OUTPUT_DIR.value)
     except workdir_eval.EvaluationError as error:
         _exit_with(str(error), 2)
     logging.info("checkpoint step %d evaluated: %s", results["checkpoint_step"], results)

@@ -19,7 +19,7 @@ from tests.training.tiny import NUM_TEST, tiny_config, write_raw_mnist  # noqa: 
 from wae_jax.data import preparation  # noqa: E402
 from wae_jax.evaluation import inception_weights  # noqa: E402
 from wae_jax.evaluation import workdir as workdir_eval  # noqa: E402
-from wae_jax.training import figures, trainer  # noqa: E402
+from wae_jax.training import figures, metrics_writer, trainer  # noqa: E402
 
 NUM_SAMPLES = 9  # 3 x 3 sample grid
 
@@ -34,11 +34,23 @@ def data_dir(tmp_path_factory) -> str:
     return str(root)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def cache_dir(tmp_path_factory):
+    """$WAE_JAX_CACHE_DIR for this module (proxy classifier, reference features)."""
+    directory = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAE_JAX_CACHE_DIR", str(directory))
+        yield directory
+
+
 @pytest.fixture(scope="module")
 def run_dir(data_dir, tmp_path_factory) -> str:
-    """8 steps, checkpoints at 4 and 8, 2-D latents (so the scatter is drawn)."""
+    """8 steps, checkpoints at 4 and 8, 2-D latents (so the scatter is drawn), and
+    classifier_fd of 16 samples at steps 4 and 8 keeping the best checkpoint."""
     config = tiny_config("wae_mmd", data_dir, latent_dim=2, pretrain_encoder=False)
     config.model.arch = "mlp"
+    config.sample_eval.metrics = ("classifier_fd",)
+    config.sample_eval.keep_best = "classifier_fd"
     workdir = str(tmp_path_factory.mktemp("run"))
     trainer.train_and_evaluate(config, workdir)
     return workdir
@@ -55,7 +67,7 @@ def _tiles(size: int, count: int, pixels: int = 28) -> bool:
 
 
 def test_cli_writes_eval_json_and_figures(run_dir, tmp_path):
-    result = _cli(f"--workdir={run_dir}", f"--num_samples={NUM_SAMPLES}", "--fid=false",
+    result = _cli(f"--workdir={run_dir}", f"--num_samples={NUM_SAMPLES}", "--metrics=",
                   f"--output_dir={tmp_path}")
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads((tmp_path / "eval.json").read_text())
@@ -84,7 +96,7 @@ def test_cli_writes_eval_json_and_figures(run_dir, tmp_path):
 
 def test_older_checkpoint_and_fixed_seed(run_dir, tmp_path):
     """Step 4 is a different model; the same step and seed give the same numbers."""
-    kwargs = dict(num_samples=NUM_SAMPLES, fid=False, batch_size=8)
+    kwargs = dict(num_samples=NUM_SAMPLES, metrics=(), batch_size=8)
     old = workdir_eval.evaluate_workdir(run_dir, checkpoint="4", output_dir=str(tmp_path / "a"),
                                         **kwargs)
     again = workdir_eval.evaluate_workdir(run_dir, checkpoint="4",
@@ -97,13 +109,35 @@ def test_older_checkpoint_and_fixed_seed(run_dir, tmp_path):
         workdir_eval.evaluate_workdir(run_dir, checkpoint="5", output_dir=str(tmp_path), **kwargs)
 
 
+def test_best_checkpoint_reproduces_the_logged_score(run_dir, tmp_path):
+    """--checkpoint=best restores checkpoints_best, and the same 16 samples (seed 0) and
+    reference give exactly the classifier_fd that the trainer logged at that step."""
+    logged = {r["step"]: r["sample/classifier_fd"]
+              for r in metrics_writer.read_jsonl(run_dir) if "sample/classifier_fd" in r}
+    result = _cli(f"--workdir={run_dir}", "--checkpoint=best", "--num_samples=16",
+                  "--metrics=classifier_fd", "--reference_n=16", f"--output_dir={tmp_path}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads((tmp_path / "eval.json").read_text())
+    step = report["checkpoint_step"]
+    assert report["checkpoint"] == "best" and step == min(logged, key=logged.get)
+    assert report["best_checkpoint_score"]["value"] == logged[step]
+    assert report["classifier_fd"]["value"] == pytest.approx(logged[step], rel=1e-9)
+    assert report["classifier_fd"]["reference"] == {"dataset": "mnist", "split": "test",
+                                                   "n": NUM_TEST}
+    assert "not Inception" in report["classifier_fd"]["network"]
+
+
 @pytest.mark.parametrize("flags, message", [
-    (("--checkpoint=best",), "best is unsupported"),
+    (("--checkpoint=best",), "no best checkpoint"),
     (("--checkpoint=latest",), "no config.json"),
+    (("--metrics=fid,is",), "unknown ['is']"),
 ])
 def test_errors_are_one_line_with_status_2(run_dir, tmp_path, flags, message):
-    workdir = run_dir if "best" in flags[0] else str(tmp_path / "missing")
-    result = _cli(f"--workdir={workdir}", "--fid=false", *flags)
+    workdir = tmp_path / "copy"
+    workdir.mkdir()
+    if "config.json" not in message:  # a run directory without checkpoints_best
+        (workdir / "config.json").write_text((pathlib.Path(run_dir) / "config.json").read_text())
+    result = _cli(f"--workdir={workdir}", *flags)
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
@@ -112,7 +146,7 @@ def test_errors_are_one_line_with_status_2(run_dir, tmp_path, flags, message):
 def test_workdir_without_checkpoint(run_dir, tmp_path):
     (tmp_path / "config.json").write_text((pathlib.Path(run_dir) / "config.json").read_text())
     with pytest.raises(workdir_eval.EvaluationError, match="no checkpoint"):
-        workdir_eval.evaluate_workdir(str(tmp_path), num_samples=4, fid=False)
+        workdir_eval.evaluate_workdir(str(tmp_path), num_samples=4, metrics=())
 
 
 def test_traversal_moves_one_coordinate_per_row():
@@ -135,16 +169,20 @@ def test_scatter_colours_codes_by_label():
     assert tuple(image[round(centre), round(centre)]) == workdir_eval.PALETTE[0]
 
 
+# Read before the module's fixture points $WAE_JAX_CACHE_DIR at a temporary directory.
+CACHED_WEIGHTS = inception_weights.converted_path(inception_weights.default_cache_dir())
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(not inception_weights.converted_path(
-    inception_weights.default_cache_dir()).exists(), reason="FID Inception weights not cached")
-def test_real_fid_and_kid(run_dir, tmp_path):
-    report = workdir_eval.evaluate_workdir(run_dir, num_samples=8, fid=True, batch_size=8,
-                                           stats_cache_dir=str(tmp_path / "stats"),
+@pytest.mark.skipif(not CACHED_WEIGHTS.exists(), reason="FID Inception weights not cached")
+def test_real_fid_and_kid(run_dir, cache_dir, tmp_path):
+    inception_weights.converted_path(cache_dir).symlink_to(CACHED_WEIGHTS)  # no download
+    report = workdir_eval.evaluate_workdir(run_dir, num_samples=8, batch_size=8,
                                            output_dir=str(tmp_path))
-    assert report["fid"]["num_samples"] == 8
-    assert report["fid"]["reference"] == {"dataset": "mnist", "split": "test", "n": NUM_TEST}
-    assert math.isfinite(report["fid"]["value"]) and report["fid"]["value"] > 0
-    assert report["kid"]["subset_size"] == 8 and math.isfinite(report["kid"]["mean"])
-    assert report["kid"]["std"] >= 0
-    assert os.path.exists(tmp_path / "stats" / "fid_stats")
+    for name in ("fid", "kid"):
+        assert report[name]["num_samples"] == 8
+        assert report[name]["reference"] == {"dataset": "mnist", "split": "test", "n": NUM_TEST}
+        assert math.isfinite(report[name]["value"])
+    assert report["fid"]["value"] > 0
+    assert report["kid"]["subset_size"] == 8 and report["kid"]["std"] >= 0
+    assert len(list((cache_dir / "reference_features").glob("mnist_test_all_*.npy"))) == 1

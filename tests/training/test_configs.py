@@ -39,11 +39,20 @@ def test_unknown_size_argument():
 
 
 def test_every_base_field_is_commented():
-    for function in (common.get_config, common.model_config):
+    for function in (common.get_config, common.model_config, common.sample_eval_config):
         for line in inspect.getsource(function).splitlines():
             line = line.strip()
-            if line.startswith(("config.", "model.")) and " = " in line and "model = " not in line:
-                assert "#" in line or line.startswith("config.model ="), line
+            if line.startswith(("config.", "model.", "sample_eval.")) and " = " in line:
+                assert "#" in line or line.startswith(
+                    ("config.model =", "config.sample_eval =")), line
+
+
+def test_sample_eval_is_the_bigwae_protocol_and_small_uses_the_cpu_proxy():
+    paper = _load("celeba_mmd").sample_eval
+    assert (tuple(paper.metrics), paper.keep_best, paper.num_samples) == (("fid",), "fid", 10_000)
+    small = _load("mnist_mmd", "small").sample_eval
+    assert (tuple(small.metrics), small.keep_best) == (("classifier_fd",), "classifier_fd")
+    assert tuple(_load("celeba_mmd", "small").sample_eval.metrics) == ()  # no labels
 
 
 def test_wae_mnist_paper_values():

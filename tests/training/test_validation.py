@@ -46,6 +46,34 @@ def test_impossible_values_name_the_field(field, value, words):
     assert f"config.{words}" in _error(config)
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("metrics", ("fid", "inception_score"), "config.sample_eval.metrics=('fid', "
+     "'inception_score'): entries ['inception_score']"),
+    ("keep_best", "kid", "config.sample_eval.keep_best='kid': use '' or one of "
+     "sample_eval.metrics=('fid',)"),
+    ("num_samples", 1, "config.sample_eval.num_samples=1: use an integer >= 2"),
+    ("reference_n", 1, "config.sample_eval.reference_n=1: use an integer >= 2"),
+    ("every_steps", 0, "config.sample_eval.every_steps=0: use an integer >= 1"),
+])
+def test_sample_eval_fields_are_checked(field, value, message):
+    config = tiny_config("wae_mmd", "")
+    config.sample_eval.metrics, config.sample_eval.keep_best = ("fid",), "fid"
+    config.sample_eval[field] = value
+    assert message in _error(config)
+
+
+def test_classifier_fd_needs_a_labelled_dataset():
+    config = tiny_config("wae_mmd", "", name="celeba_mmd")
+    config.sample_eval.metrics = ("classifier_fd",)
+    assert "classifier_fd needs class labels, which celeb_a_64 lacks; use fid" in _error(config)
+
+
+def test_unknown_sample_eval_field_is_rejected():
+    config = ml_collections.ConfigDict(tiny_config("wae_mmd", "").to_dict())
+    config.sample_eval.fid_every = 5
+    assert "config.sample_eval.fid_every: unknown field" in _error(config)
+
+
 def test_model_latent_dim_is_tied_to_the_top_level_one():
     config = tiny_config("wae_mmd", "")
     config.model.latent_dim = 4  # a shared reference: both change

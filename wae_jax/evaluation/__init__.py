@@ -1,8 +1,10 @@
 """Evaluation metrics: FID and KID on the TF-FID Inception (a Flax port), and sharpness.
 
 Entry points: `inception_features`, `fid`, `frechet_distance`, `kid`,
-`reference_statistics` (cached dataset statistics), `sharpness`, and the CPU proxy
-`classifier_fd` (a Frechet distance on a small classifier's features, not FID).
+`reference_features` / `reference_statistics` (cached per dataset split and network),
+`sharpness`, the CPU proxy `classifier_fd` (a Frechet distance on a small classifier's
+features, not FID), and `SampleScorer`, which scores sample sets by metric name for the
+trainer and the evaluate CLI.
 """
 
 from wae_jax.evaluation.features import inception_features
@@ -21,4 +23,6 @@ from wae_jax.evaluation.polynomial_mmd import kernel_distance
 from wae_jax.evaluation.polynomial_mmd import kid
 from wae_jax.evaluation.proxy_features import classifier_fd
 from wae_jax.evaluation.proxy_features import classifier_features
+from wae_jax.evaluation.reference import reference_features
 from wae_jax.evaluation.reference import reference_statistics
+from wae_jax.evaluation.sample_metrics import SampleScorer

@@ -3,14 +3,15 @@
 `evaluate_workdir` rebuilds the model from workdir/config.json, restores a checkpoint
 the way the trainer resumes (abstract state from `create_train_state` + Checkpointer),
 then measures on the test split: the objective's reconstruction cost and penalty,
-FID / KID / sharpness of prior samples, and draws reconstructions, samples,
-interpolations, latent traversals and (2-D latents only) a scatter of the codes.
+the sharpness and the chosen sample metrics (FID, KID, classifier_fd) of prior samples,
+and draws reconstructions, samples, interpolations, latent traversals and (2-D latents
+only) a scatter of the codes.
 """
 
 import json
 import math
 import os
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import jax
 import ml_collections
@@ -19,14 +20,14 @@ import orbax.checkpoint as ocp
 from PIL import Image, ImageDraw
 
 from wae_jax import data, evaluation, models
-from wae_jax.training import checkpointing, figures, methods, steps
+from wae_jax.evaluation import proxy_classifier, sample_metrics
+from wae_jax.training import checkpointing, figures, methods, sample_evaluator, steps
 from wae_jax.training.state import create_train_state
 
 NUM_FIGURE_IMAGES = 64  # reconstructions and samples shown
 NUM_PAIRS, NUM_INTERPOLATION_STEPS = 8, 10
 MAX_TRAVERSED_DIMS, NUM_TRAVERSAL_STEPS, TRAVERSAL_RANGE = 8, 11, 2.5  # in prior stds
 SCATTER_SIZE, SCATTER_EXTENT = 512, 4.0  # pixels; half-width of the plot in prior stds
-KID_SUBSET_SIZE = 1000
 # Ten distinguishable label colours (the "tab10" palette's RGB values).
 PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
            (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
@@ -63,42 +64,58 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
 
 
 def _checkpoint_step(directory: str, checkpoint: str) -> tuple[int, int]:
-    """(the step that `checkpoint` ('latest' | 'best' | STEP) names, the latest step)."""
+    """(the step that `checkpoint` ('latest' | STEP) names, the latest step)."""
     available = sorted(ocp.utils.checkpoint_steps(directory)) if os.path.isdir(directory) else []
     if not available:
         raise EvaluationError(f"no checkpoint in {directory}; train first (wae_jax.main)")
     if checkpoint == "latest":
         return available[-1], available[-1]
-    if checkpoint == "best":
-        raise EvaluationError("--checkpoint=best is unsupported: the trainer keeps no best-FID "
-                              f"checkpoint; use latest or one of the steps {available}")
     if not checkpoint.isdigit() or int(checkpoint) not in available:
-        raise EvaluationError(f"--checkpoint={checkpoint}: use latest or one of the steps "
-                              f"{available}")
+        raise EvaluationError(f"--checkpoint={checkpoint}: use latest, best or one of the "
+                              f"steps {available}")
     return int(checkpoint), available[-1]
 
 
+def _restore_best(workdir: str, abstract) -> tuple[Any, int, dict]:
+    directory = os.path.join(os.path.abspath(workdir), checkpointing.BEST_DIR)
+    if not (os.path.isdir(directory) and ocp.utils.checkpoint_steps(directory)):
+        raise EvaluationError(f"--checkpoint=best: no best checkpoint in {directory}; train "
+                              "with config.sample_eval.keep_best set (e.g. 'fid') or use latest")
+    best = checkpointing.BestCheckpoint(workdir)
+    try:
+        state, score = best.restore(abstract)
+    finally:
+        best.close()
+    return state, int(score["step"]), score
+
+
 def restore_state(workdir: str, config: ml_collections.ConfigDict, model, adversary,
-                  image_shape: tuple[int, int, int], mesh, checkpoint: str = "latest"):
-    """(state, step): the chosen checkpoint restored into the trainer's state structure."""
-    directory = os.path.join(os.path.abspath(workdir), "checkpoints")
-    step, latest = _checkpoint_step(directory, checkpoint)
+                  image_shape: tuple[int, int, int], mesh, checkpoint: str = "latest"
+                  ) -> tuple[Any, int, Optional[dict]]:
+    """(state, step, best score or None): `checkpoint` restored into the trainer's state.
+
+    'best' is workdir/checkpoints_best, the trainer's best by config.sample_eval.keep_best.
+    """
     abstract = jax.eval_shape(lambda key: create_train_state(
         config, model, adversary, image_shape, key), jax.random.PRNGKey(config.seed))
     abstract = jax.tree.map(lambda s: jax.ShapeDtypeStruct(
         s.shape, s.dtype, sharding=steps.replicated(mesh)), abstract)
+    if checkpoint == "best":
+        return _restore_best(workdir, abstract)
+    directory = os.path.join(os.path.abspath(workdir), checkpointing.LATEST_DIR)
+    step, latest = _checkpoint_step(directory, checkpoint)
     if step == latest:
         checkpointer = checkpointing.Checkpointer(workdir, keep=10 ** 9)
         try:
             state, _, step = checkpointer.restore(abstract)
         finally:
             checkpointer.close()
-        return state, step
+        return state, step, None
     # Checkpointer restores only the latest step; an older one is read the same way.
     with ocp.CheckpointManager(directory, item_names=("state", "data")) as manager:
         restored = manager.restore(step, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract)))
-    return restored["state"], step
+    return restored["state"], step, None
 
 
 def _scaled(images: np.ndarray, value_range: str) -> np.ndarray:
@@ -107,11 +124,6 @@ def _scaled(images: np.ndarray, value_range: str) -> np.ndarray:
     if value_range == "symmetric":
         return images / np.float32(127.5) - np.float32(1.0)
     return images / np.float32(255.0)
-
-
-def _batched(fn, state, inputs: np.ndarray, batch_size: int) -> np.ndarray:
-    return np.concatenate([np.asarray(fn(state, inputs[i:i + batch_size]))
-                           for i in range(0, len(inputs), batch_size)])
 
 
 def _steps_per_epoch(config: ml_collections.ConfigDict) -> int:
@@ -169,22 +181,25 @@ def latent_scatter(codes: np.ndarray, labels: np.ndarray, prior: np.ndarray,
 
 
 def _figures(config, fns, state, test_images: np.ndarray, test_labels: np.ndarray,
-             samples: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
+             samples: np.ndarray, batch_size: int, mesh) -> dict[str, np.ndarray]:
+    def apply(name: str, inputs: np.ndarray) -> np.ndarray:
+        return sample_evaluator.apply_in_batches(fns[name], state, inputs, batch_size, mesh)
+
     shown = test_images[:NUM_FIGURE_IMAGES]
     columns = max(1, int(math.sqrt(min(len(samples), NUM_FIGURE_IMAGES))))
-    codes = _batched(fns["encode"], state, test_images, batch_size)
+    codes = apply("encode", test_images)
     pairs = min(NUM_PAIRS, len(codes) // 2)
     path = figures.interpolation_latents(codes[0:2 * pairs:2], codes[1:2 * pairs:2],
                                          NUM_INTERPOLATION_STEPS)
     grids = {
         "reconstructions": figures.grid(figures.interleave(
-            figures.data_to_unit(shown, config.value_range),
-            _batched(fns["reconstruct"], state, shown, batch_size)), 2 * columns),
+            figures.data_to_unit(shown, config.value_range), apply("reconstruct", shown)),
+            2 * columns),
         "samples": figures.grid(samples[:NUM_FIGURE_IMAGES], columns),
-        "interpolations": figures.grid(_batched(fns["decode"], state, path, batch_size),
-                                       NUM_INTERPOLATION_STEPS),
-        "traversals": figures.grid(_batched(fns["decode"], state, traversal_latents(
-            codes[0], config.prior_std), batch_size), NUM_TRAVERSAL_STEPS),
+        "interpolations": figures.grid(apply("decode", path), NUM_INTERPOLATION_STEPS),
+        "traversals": figures.grid(apply("decode", traversal_latents(codes[0],
+                                                                     config.prior_std)),
+                                   NUM_TRAVERSAL_STEPS),
     }
     if config.latent_dim == 2:
         prior = np.asarray(methods.sample_prior(jax.random.PRNGKey(1), len(codes), 2,
@@ -193,46 +208,46 @@ def _figures(config, fns, state, test_images: np.ndarray, test_labels: np.ndarra
     return grids
 
 
-def _inception_metrics(config, samples_uint8: np.ndarray, *, reference_n: Optional[int],
-                       stats_cache_dir: Optional[str], batch_size: int) -> dict[str, Any]:
-    """FID against cached test-split statistics; KID against the first reference images."""
-    data_dir = config.data_dir or None
-    reference = evaluation.reference_statistics(config.dataset, "test", reference_n,
-                                                cache_dir=stats_cache_dir, data_dir=data_dir)
-    features = evaluation.inception_features(samples_uint8, batch_size=batch_size)
-    generated = evaluation.feature_statistics(features)
-    fid = evaluation.frechet_distance(generated.mu, generated.sigma, reference.mu, reference.sigma)
-    # KID needs features, not statistics: its reference is at most as large as a subset.
-    subset = min(KID_SUBSET_SIZE, len(samples_uint8), reference.n)
-    test_images, _ = data.load_arrays(config.dataset, "test", data_dir)
-    kid_features = evaluation.inception_features(test_images[:subset], batch_size=batch_size)
-    kid_mean, kid_std = evaluation.kernel_distance(features, kid_features, subset_size=subset)
-    return {"fid": {"value": fid, "num_samples": len(samples_uint8),
-                    "reference": {"dataset": config.dataset, "split": "test", "n": reference.n}},
-            "kid": {"mean": kid_mean, "std": kid_std, "subset_size": subset,
-                    "reference": {"dataset": config.dataset, "split": "test", "n": subset}}}
+def _classifier_steps(config: ml_collections.ConfigDict) -> int:
+    """The training run's classifier_fd setting, so both use the same cached classifier."""
+    options = config.get("sample_eval") or {}
+    return options.get("classifier_steps", proxy_classifier.DEFAULT_NUM_STEPS)
+
+
+def _write_json(path: str, results: dict) -> None:
+    with open(path + ".tmp", "w") as f:
+        json.dump(results, f, indent=2)
+    os.replace(path + ".tmp", path)
 
 
 def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str = "latest",
-                     batch_size: int = 500, fid: bool = True, seed: int = 0,
-                     fid_reference_n: Optional[int] = None, stats_cache_dir: Optional[str] = None,
+                     batch_size: int = 500, metrics: Sequence[str] = ("fid", "kid"),
+                     seed: int = 0, reference_n: Optional[int] = None,
+                     cache_dir: Optional[str] = None,
                      output_dir: Optional[str] = None) -> dict[str, Any]:
     """Evaluates one checkpoint of `workdir`; writes <output_dir>/eval.json and
     <output_dir>/eval_figures/*.png (output_dir defaults to workdir); returns the dict.
 
     Samples are decoded from N(0, prior_std^2 I) drawn with `seed`, so repeated runs
-    compare like with like. fid_reference_n=None uses the whole test split.
+    compare like with like (the trainer's sample evaluation uses seed 0).
+    `metrics` are names from evaluation.sample_metrics.METRICS, scored against the
+    first `reference_n` test images (None: all).
     """
     if num_samples < 2 or batch_size < 1:
         raise EvaluationError(f"--num_samples={num_samples}, --batch_size={batch_size}: need "
                               "num_samples >= 2 and batch_size >= 1")
+    try:
+        sample_metrics.check_metric_names(metrics, "--metrics")
+    except ValueError as error:
+        raise EvaluationError(str(error)) from None
     config = load_config(workdir)
     image_shape = tuple(data.image_shape(config.dataset))
     model = models.build_autoencoder(config.model, image_shape)
     adversary = (models.build_adversary(config.model)
                  if methods.METHODS[config.method].adversary else None)
     mesh = steps.make_mesh()
-    state, step = restore_state(workdir, config, model, adversary, image_shape, mesh, checkpoint)
+    state, step, best = restore_state(workdir, config, model, adversary, image_shape, mesh,
+                                      checkpoint)
 
     test_uint8, test_labels = data.load_arrays(config.dataset, "test", config.data_dir or None)
     test_images = _scaled(test_uint8, config.value_range)
@@ -242,15 +257,14 @@ def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str
 
     fns = {name: steps.compile_replicated(fn, mesh)
            for name, fn in steps.make_figure_fns(config, model).items()}
-    noise = np.asarray(methods.sample_prior(jax.random.PRNGKey(seed), num_samples,
-                                            config.latent_dim, config.prior_std))
-    samples = _batched(fns["decode"], state, noise, batch_size)
+    noise = sample_evaluator.prior_noise(config, num_samples, seed)
+    samples = sample_evaluator.apply_in_batches(fns["decode"], state, noise, batch_size, mesh)
     samples_uint8 = figures.to_uint8(samples)
 
     results: dict[str, Any] = {
-        "workdir": os.path.abspath(workdir), "checkpoint_step": int(step),
-        "method": config.method, "dataset": config.dataset, "num_samples": num_samples,
-        "sample_seed": seed,
+        "workdir": os.path.abspath(workdir), "checkpoint": checkpoint,
+        "checkpoint_step": int(step), "method": config.method, "dataset": config.dataset,
+        "num_samples": num_samples, "sample_seed": seed,
         "test": {"num_images": len(test_images), "batch_size": batch_size,
                  "reconstruction_cost": objective["reconstruction"], "cost": config.cost,
                  "penalty": objective["penalty"], "penalty_measure": PENALTIES[config.method]},
@@ -258,16 +272,20 @@ def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str
                       "samples": evaluation.sharpness_summary(samples_uint8),
                       "test_images": evaluation.sharpness_summary(test_uint8[:num_samples])},
     }
-    if fid:
-        results.update(_inception_metrics(config, samples_uint8, reference_n=fid_reference_n,
-                                          stats_cache_dir=stats_cache_dir,
-                                          batch_size=min(batch_size, 50)))
+    if best is not None:
+        results["best_checkpoint_score"] = best
+    if metrics:
+        try:
+            scorer = sample_metrics.SampleScorer(
+                metrics, config.dataset, reference_n=reference_n,
+                data_dir=config.data_dir or None, cache_dir=cache_dir,
+                batch_size=min(batch_size, 50), classifier_steps=_classifier_steps(config))
+        except ValueError as error:  # e.g. reference_n beyond the test split
+            raise EvaluationError(f"--metrics={','.join(metrics)}: {error}") from None
+        results.update(scorer(samples_uint8))
     output_dir = output_dir or workdir
     for name, image in _figures(config, fns, state, test_images, test_labels, samples,
-                                batch_size).items():
+                                batch_size, mesh).items():
         figures.save_png(os.path.join(output_dir, "eval_figures", f"{name}.png"), image)
-    path = os.path.join(output_dir, "eval.json")
-    with open(path + ".tmp", "w") as f:
-        json.dump(results, f, indent=2)
-    os.replace(path + ".tmp", path)
+    _write_json(os.path.join(output_dir, "eval.json"), results)
     return results

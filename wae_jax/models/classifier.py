@@ -4,6 +4,9 @@ Conv64-Conv128-MaxPool-Dropout-Conv128-Conv128-MaxPool-Dropout-FC128-Dropout-FC1
 with 3x3 ReLU convs, 2x2 max-pools and dropout 0.5, as the paper lists it. The
 convolutions are 'VALID' (Keras' default, the paper's framework):
 28->26->24->12->10->8->4, so FC128 sees 4*4*128 features.
+
+`widths` and `hidden` narrow the same layout: the classifier_fd proxy uses a narrower
+net (wae_jax.evaluation.proxy_classifier) so that training it fits in a minute on CPU.
 """
 
 import functools
@@ -13,20 +16,31 @@ import jax
 
 from wae_jax.models.conv import Conv
 
+PAPER_WIDTHS = (64, 128, 128, 128)
+
 
 class Classifier(nn.Module):
-    """Images [B,H,W,C] -> logits [B, num_classes]; dropout draws from the "dropout" RNG."""
+    """Images [B,H,W,C] -> logits [B, num_classes]; dropout draws from the "dropout" RNG.
+
+    widths: channels of the four convs, (conv1, conv2) before the first pool and
+    (conv3, conv4) before the second; hidden: units of the penultimate Dense layer.
+    """
     num_classes: int = 10
     dropout_rate: float = 0.5
     lowering: str = "auto"
+    widths: tuple[int, int, int, int] = PAPER_WIDTHS
+    hidden: int = 128
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool) -> jax.Array:
+        if len(self.widths) != 4 or min(self.widths) < 1 or self.hidden < 1:
+            raise ValueError(f"Classifier widths={self.widths}, hidden={self.hidden}: use four "
+                             "positive conv widths and a positive hidden size")
         conv = functools.partial(Conv, kernel_size=3, padding="VALID", lowering=self.lowering)
         dropout = functools.partial(nn.Dropout, self.dropout_rate, deterministic=not train)
-        for widths in ((64, 128), (128, 128)):
-            for width in widths:
+        for block in (self.widths[:2], self.widths[2:]):
+            for width in block:
                 x = nn.relu(conv(width)(x))
             x = dropout()(nn.max_pool(x, (2, 2), strides=(2, 2)))
-        x = dropout()(nn.relu(nn.Dense(128)(x.reshape(x.shape[0], -1))))
+        x = dropout()(nn.relu(nn.Dense(self.hidden)(x.reshape(x.shape[0], -1))))
         return nn.Dense(self.num_classes)(x)

@@ -17,21 +17,28 @@ import ml_collections
 import orbax.checkpoint as ocp
 
 CONFIG_NAME = "config.json"
+LATEST_DIR = "checkpoints"
+BEST_DIR = "checkpoints_best"
+
+
+def _manager(directory: str, keep: int, json_item: str) -> ocp.CheckpointManager:
+    """Items "state" (the TrainState pytree) and `json_item` (a JSON dict)."""
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=keep, create=True, cleanup_tmp_directories=True,
+        # Synchronous: the next update donates the state's buffers.
+        enable_async_checkpointing=False)
+    return ocp.CheckpointManager(
+        directory, options=options,
+        item_handlers={"state": ocp.StandardCheckpointHandler(),
+                       json_item: ocp.JsonCheckpointHandler()})
 
 
 class Checkpointer:
     """Periodic and final saves under workdir/checkpoints, keeping the last `keep`."""
 
     def __init__(self, workdir: str, keep: int):
-        options = ocp.CheckpointManagerOptions(
-            max_to_keep=keep, create=True, cleanup_tmp_directories=True,
-            # Synchronous: the next update donates the state's buffers.
-            enable_async_checkpointing=False)
-        self.directory = os.path.join(os.path.abspath(workdir), "checkpoints")
-        self._manager = ocp.CheckpointManager(
-            self.directory, options=options,
-            item_handlers={"state": ocp.StandardCheckpointHandler(),
-                           "data": ocp.JsonCheckpointHandler()})
+        self.directory = os.path.join(os.path.abspath(workdir), LATEST_DIR)
+        self._manager = _manager(self.directory, keep, "data")
 
     def latest_step(self) -> Optional[int]:
         return self._manager.latest_step()
@@ -67,6 +74,58 @@ class Checkpointer:
             state=ocp.args.StandardSave(state), data=ocp.args.JsonSave(data_state)),
             force=True)
         self._manager.wait_until_finished()
+
+    def close(self) -> None:
+        self._manager.close()
+
+
+class BestCheckpoint:
+    """workdir/checkpoints_best: the state with the lowest value of one sample metric.
+
+    bigWAE reports each model at its best-FID checkpoint. A state is saved only when
+    its value improves on the stored one, which a resumed run reads back, so the best
+    is never replaced by a worse one; its "score" item records the metric, the value,
+    the step and the evaluation's details.
+    """
+
+    def __init__(self, workdir: str, metric: Optional[str] = None):
+        """`metric` None opens an existing best checkpoint for reading only."""
+        self.directory = os.path.join(os.path.abspath(workdir), BEST_DIR)
+        self._metric = metric
+        self._manager = _manager(self.directory, 1, "score")
+        step = self._manager.latest_step()
+        self.score: Optional[dict] = None if step is None else self._manager.restore(
+            step, args=ocp.args.Composite(score=ocp.args.JsonRestore()))["score"]
+        if metric is not None and self.score is not None and self.score["metric"] != metric:
+            raise ValueError(
+                f"sample_eval.keep_best={metric!r}: {self.directory} keeps the best by "
+                f"{self.score['metric']!r}; use that metric or another --workdir")
+
+    def offer(self, step: int, state: Any, value: float, details: dict) -> bool:
+        """Saves `state` if `value` is a new minimum; returns whether it did.
+
+        Steps up to the stored best's are skipped: a resumed run repeats the exact
+        trajectory that produced it (same data order and random draws).
+        """
+        if self._metric is None:
+            raise ValueError("BestCheckpoint opened without a metric is read-only")
+        best = self.score
+        if best is not None and (step <= best["step"] or not value < best["value"]):
+            return False
+        score = {"metric": self._metric, "value": value, "step": step, "details": details}
+        self._manager.save(step, args=ocp.args.Composite(
+            state=ocp.args.StandardSave(state), score=ocp.args.JsonSave(score)), force=True)
+        self._manager.wait_until_finished()
+        self.score = score
+        return True
+
+    def restore(self, abstract_state: Any) -> tuple[Any, dict]:
+        """(state, score) of the best checkpoint, restored like Checkpointer.restore."""
+        if self.score is None:
+            raise FileNotFoundError(f"no checkpoint in {self.directory}")
+        restored = self._manager.restore(self.score["step"], args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(abstract_state), score=ocp.args.JsonRestore()))
+        return restored["state"], restored["score"]
 
     def close(self) -> None:
         self._manager.close()

@@ -6,7 +6,8 @@ the bookkeeping: validation before any work, resume from the latest checkpoint
 (state and input iterator), the encoder pre-training heuristic on fresh runs,
 metrics fetched one step late (so the host never waits for the device except
 before a checkpoint or an evaluation), a NaN guard that stops before a bad
-state is saved, TensorBoard + metrics.jsonl, PNG grids and a progress bar.
+state is saved, TensorBoard + metrics.jsonl, PNG grids, periodic sample quality
+(FID etc., config.sample_eval) with the best checkpoint kept, and a progress bar.
 """
 
 import dataclasses
@@ -22,8 +23,10 @@ import tqdm
 from absl import logging
 
 from wae_jax import data, models
-from wae_jax.training import checkpointing, figures, heuristics, methods, steps, validation
+from wae_jax.training import (checkpointing, figures, heuristics, methods, sample_evaluator,
+                              steps, validation)
 from wae_jax.training.evaluator import Evaluator
+from wae_jax.training.sample_evaluator import SampleEvaluator
 from wae_jax.training.metrics_writer import MetricsWriter
 from wae_jax.training.state import TrainState, create_train_state
 
@@ -216,29 +219,62 @@ def _evaluate(run: Run, evaluator: Evaluator, monitor: _Monitor, writer: Metrics
     writer.flush()
 
 
-def _loop(run: Run, state: TrainState, pipeline, train_step: Callable, evaluator: Evaluator,
-          writer: MetricsWriter, checkpointer: checkpointing.Checkpointer) -> TrainState:
-    config = run.config
+@dataclasses.dataclass(frozen=True)
+class _Evaluations:
+    """What runs besides the updates: test objective and grids, sample quality, saving."""
+    evaluator: Evaluator
+    sample_evaluator: Optional[SampleEvaluator]  # None when sample_eval.metrics is empty
+    best: Optional[checkpointing.BestCheckpoint]  # None when sample_eval.keep_best is ''
+    checkpointer: checkpointing.Checkpointer
+    writer: MetricsWriter
+
+
+def _evaluate_samples(run: Run, evaluations: _Evaluations, monitor: _Monitor,
+                      state: TrainState, step: int) -> None:
+    """Sample metrics to TensorBoard; a new best of keep_best replaces checkpoints_best."""
+    results = evaluations.sample_evaluator(state)
+    scalars = sample_evaluator.scalars(results)
+    monitor.check(step, scalars, "sample evaluation")
+    evaluations.writer.write_scalars(step, scalars)
+    keep_best = run.config.sample_eval.keep_best
+    if evaluations.best is not None:
+        value = results[keep_best]["value"]
+        if evaluations.best.offer(step, state, value, results[keep_best]):
+            logging.info("step %d: new best %s %.6g, saved in %s", step, keep_best, value,
+                         evaluations.best.directory)
+
+
+def _is_due(step: int, every: int, last: int) -> bool:
+    return step % every == 0 or step == last
+
+
+def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
+          evaluations: _Evaluations) -> TrainState:
+    config, last = run.config, run.total_steps
     start = int(state.step)
-    monitor = _Monitor(run, writer, start)
+    monitor = _Monitor(run, evaluations.writer, start)
     pending = None  # (step, metrics) of the last dispatched update, fetched one step late
     try:
-        for step in range(start + 1, run.total_steps + 1):
+        for step in range(start + 1, last + 1):
             batch = data.to_global_batch(next(pipeline), run.mesh)
             state, metrics = train_step(state, batch)
             if pending is not None:
                 monitor.record(*pending)
             pending = (step, metrics)
-            evaluate = step % config.eval_every_steps == 0 or step == run.total_steps
-            save = step % config.checkpoint_every_steps == 0 or step == run.total_steps
-            if evaluate or save:  # The state must be checked before it is used or saved.
+            evaluate = _is_due(step, config.eval_every_steps, last)
+            score = (evaluations.sample_evaluator is not None
+                     and _is_due(step, config.sample_eval.every_steps, last))
+            save = _is_due(step, config.checkpoint_every_steps, last)
+            if evaluate or score or save:  # The state is checked before it is used or saved.
                 monitor.record(*pending)
                 pending = None
             started = time.perf_counter()
             if evaluate:
-                _evaluate(run, evaluator, monitor, writer, state, step)
+                _evaluate(run, evaluations.evaluator, monitor, evaluations.writer, state, step)
+            if score:
+                _evaluate_samples(run, evaluations, monitor, state, step)
             if save:
-                checkpointer.save(step, state, pipeline.get_state())
+                evaluations.checkpointer.save(step, state, pipeline.get_state())
             monitor.exclude(time.perf_counter() - started)
     finally:
         monitor.close()
@@ -274,11 +310,27 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
     writer = MetricsWriter(workdir, start, enabled=run.is_chief)
     train_step = steps.compile_train_step(
         steps.make_train_step(config, run.model, run.adversary, run.steps_per_epoch), run.mesh)
-    evaluator = Evaluator(config, run.model, run.adversary, run.mesh, _test_images(run),
-                          run.steps_per_epoch)
+    best = _best_checkpoint(run)
     try:
-        state = _loop(run, state, pipeline, train_step, evaluator, writer, checkpointer)
+        evaluations = _Evaluations(
+            Evaluator(config, run.model, run.adversary, run.mesh, _test_images(run),
+                      run.steps_per_epoch),
+            SampleEvaluator(config, run.model, run.mesh) if config.sample_eval.metrics else None,
+            best, checkpointer, writer)
+        state = _loop(run, state, pipeline, train_step, evaluations)
     finally:
         writer.close()
         checkpointer.close()
+        if best is not None:
+            best.close()
     return state
+
+
+def _best_checkpoint(run: Run) -> Optional[checkpointing.BestCheckpoint]:
+    keep_best = run.config.sample_eval.keep_best
+    if not keep_best:
+        return None
+    try:
+        return checkpointing.BestCheckpoint(run.workdir, keep_best)
+    except ValueError as error:  # the workdir keeps the best by another metric
+        raise validation.ConfigError(str(error)) from None

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 import ml_collections
 
 from wae_jax import data, losses, models
+from wae_jax.evaluation import sample_metrics
 from wae_jax.training import methods
 
 VALUE_RANGES = ("unit", "symmetric")
@@ -61,6 +62,10 @@ def _str(v) -> Optional[str]:
     return None if isinstance(v, str) else "use a string"
 
 
+def _config_dict(v) -> Optional[str]:
+    return None if isinstance(v, ml_collections.ConfigDict) else "use a ConfigDict"
+
+
 def _sequence(item: Check) -> Check:
     def check(v):
         if not isinstance(v, (tuple, list)):
@@ -106,7 +111,18 @@ FIELDS: dict[str, Check] = {
     "keep_checkpoints": _int(1),
     "num_eval_images": _int(2),
     "progress_bar": _bool,
-    "model": lambda v: None if isinstance(v, ml_collections.ConfigDict) else "use a ConfigDict",
+    "sample_eval": _config_dict,
+    "model": _config_dict,
+}
+# config.sample_eval (configs/common.py: sample_eval_config).
+SAMPLE_EVAL_FIELDS: dict[str, Check] = {
+    "metrics": _sequence(_one_of(sample_metrics.METRICS)),
+    "every_steps": _int(1),
+    "num_samples": _int(2),
+    "reference_n": lambda v: None if v == 0 else _int(2)(v),
+    "keep_best": _one_of(("",) + tuple(sample_metrics.METRICS)),
+    "batch_size": _int(1),
+    "classifier_steps": _int(1),
 }
 
 
@@ -114,17 +130,19 @@ def _fail(field: str, value: Any, fix: str) -> None:
     raise ConfigError(f"config.{field}={value!r}: {fix}")
 
 
-def _check_fields(config: ml_collections.ConfigDict) -> None:
+def _check_fields(config: ml_collections.ConfigDict, schema: dict[str, Check],
+                  prefix: str = "") -> None:
     for field in config.keys():
-        if field not in FIELDS:
-            raise ConfigError(f"config.{field}: unknown field; known fields are "
-                              f"{', '.join(sorted(FIELDS))}")
-    for field, check in FIELDS.items():
+        if field not in schema:
+            raise ConfigError(f"config.{prefix}{field}: unknown field; known fields are "
+                              f"{', '.join(sorted(schema))}")
+    for field, check in schema.items():
         if field not in config:
-            raise ConfigError(f"config.{field} is missing: start from configs/common.py")
+            raise ConfigError(f"config.{prefix}{field} is missing: start from "
+                              "configs/common.py")
         problem = check(config[field])
         if problem:
-            _fail(field, config[field], problem)
+            _fail(prefix + field, config[field], problem)
 
 
 def _check_combinations(config: ml_collections.ConfigDict, device_count: int) -> None:
@@ -156,6 +174,17 @@ def _check_combinations(config: ml_collections.ConfigDict, device_count: int) ->
             _fail(field, config[field], f"use a multiple of the device count ({device_count})")
     if config.method == "wae_mmd" and config.batch_size < 2:
         _fail("batch_size", config.batch_size, "the MMD U-statistic needs at least 2")
+    _check_sample_eval(config)
+
+
+def _check_sample_eval(config: ml_collections.ConfigDict) -> None:
+    options = config.sample_eval
+    if options.keep_best and options.keep_best not in options.metrics:
+        _fail("sample_eval.keep_best", options.keep_best,
+              f"use '' or one of sample_eval.metrics={tuple(options.metrics)}")
+    if "classifier_fd" in options.metrics and not data.DATASETS[config.dataset].labelled:
+        _fail("sample_eval.metrics", tuple(options.metrics),
+              f"classifier_fd needs class labels, which {config.dataset} lacks; use fid")
 
 
 def _check_model(config: ml_collections.ConfigDict, image_shape: tuple[int, int, int]) -> None:
@@ -169,7 +198,8 @@ def _check_model(config: ml_collections.ConfigDict, image_shape: tuple[int, int,
 
 def validate_config(config: ml_collections.ConfigDict, device_count: int) -> None:
     """Raises ConfigError for the first bad field; returns None for a runnable config."""
-    _check_fields(config)
+    _check_fields(config, FIELDS)
+    _check_fields(config.sample_eval, SAMPLE_EVAL_FIELDS, "sample_eval.")
     _check_combinations(config, device_count)
     _check_model(config, tuple(data.image_shape(config.dataset)))
 

@@ -1,0 +1,75 @@
+"""Periodic sample quality during training (config.sample_eval) and the best checkpoint.
+
+Every `sample_eval.every_steps` (and at the last step) the trainer decodes
+`num_samples` prior samples and scores them with the named metrics
+(wae_jax.evaluation.sample_metrics). The noise is `sample_prior(PRNGKey(seed))`, as in
+`python -m wae_jax.evaluate --seed=0`, so a logged value is reproduced by evaluating
+that checkpoint with the same sample count and reference.
+"""
+
+from typing import Any, Callable, Optional
+
+import jax
+import ml_collections
+import numpy as np
+from jax.sharding import Mesh
+
+from wae_jax.evaluation.sample_metrics import SampleScorer
+from wae_jax.training import figures, methods, steps
+from wae_jax.training.state import TrainState
+
+SAMPLE_SEED = 0
+
+
+def prior_noise(config: ml_collections.ConfigDict, num_samples: int, seed: int) -> np.ndarray:
+    """float32 [num_samples, latent_dim] draws of N(0, prior_std^2 I)."""
+    return np.asarray(methods.sample_prior(jax.random.PRNGKey(seed), num_samples,
+                                           config.latent_dim, config.prior_std))
+
+
+def apply_in_batches(fn: Callable[[TrainState, jax.Array], jax.Array], state: TrainState,
+                     inputs: np.ndarray, batch_size: int, mesh: Mesh) -> np.ndarray:
+    """fn(state, batch) over `inputs` (replicated on the mesh), concatenated on the host.
+
+    The last batch is zero-padded, so one compiled program serves every batch.
+    """
+    batch_size = min(batch_size, len(inputs))
+    outputs = []
+    for start in range(0, len(inputs), batch_size):
+        batch = inputs[start:start + batch_size]
+        padded = np.concatenate([batch, np.zeros((batch_size - len(batch),) + batch.shape[1:],
+                                                 batch.dtype)])
+        batch_array = jax.make_array_from_process_local_data(steps.replicated(mesh), padded)
+        outputs.append(np.asarray(fn(state, batch_array))[:len(batch)])
+    return np.concatenate(outputs)
+
+
+def reference_n(config: ml_collections.ConfigDict) -> Optional[int]:
+    return config.sample_eval.reference_n or None
+
+
+class SampleEvaluator:
+    """`evaluator(state) -> {metric: details}` on fixed prior samples; see the module doc."""
+
+    def __init__(self, config: ml_collections.ConfigDict, model, mesh: Mesh):
+        options = config.sample_eval
+        self._scorer = SampleScorer(
+            options.metrics, config.dataset, reference_n=reference_n(config),
+            data_dir=config.data_dir or None, classifier_steps=options.classifier_steps)
+        self._noise = prior_noise(config, options.num_samples, SAMPLE_SEED)
+        self._decode = steps.compile_replicated(steps.make_figure_fns(config, model)["decode"],
+                                                mesh)
+        self._batch_size, self._mesh = options.batch_size, mesh
+
+    def __call__(self, state: TrainState) -> dict[str, dict[str, Any]]:
+        samples = apply_in_batches(self._decode, state, self._noise, self._batch_size,
+                                   self._mesh)
+        return self._scorer(figures.to_uint8(samples))
+
+
+def scalars(results: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """TensorBoard scalars: sample/<metric> and, for KID, sample/kid_std."""
+    values = {f"sample/{name}": float(r["value"]) for name, r in results.items()}
+    values.update({f"sample/{name}_std": float(r["std"]) for name, r in results.items()
+                   if "std" in r})
+    return values
