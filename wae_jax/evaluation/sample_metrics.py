@@ -7,7 +7,8 @@ samples with features of the split's first n images (cached by
 
   fid            Frechet distance of the TF-FID Inception's 2048-d pool features.
   kid            Kernel Inception Distance: unbiased MMD^2 under the cubic polynomial
-                 kernel, mean and std over random subsets of up to KID_SUBSET_SIZE.
+                 kernel, mean and std over 100 random subsets of KID_SUBSET_SIZE (or
+                 half the smaller set, see kid_subset_size).
   classifier_fd  Frechet distance of a small classifier's features (trained on the
                  dataset, cached; see proxy_classifier): a cheap CPU proxy that is NOT
                  FID and is comparable only between runs with the same classifier id.
@@ -72,8 +73,14 @@ def _frechet(generated: np.ndarray, reference: Statistics) -> dict[str, float]:
     return {"value": frechet_distance(stats.mu, stats.sigma, reference.mu, reference.sigma)}
 
 
+def kid_subset_size(num_generated: int, num_reference: int) -> int:
+    """KID_SUBSET_SIZE, or half the smaller set: subsets as large as a whole set would all
+    be that set, and their spread (the error bar) would be zero."""
+    return max(2, min(KID_SUBSET_SIZE, min(num_generated, num_reference) // 2))
+
+
 def _kid(generated: np.ndarray, reference: np.ndarray) -> dict[str, float]:
-    subset = min(KID_SUBSET_SIZE, len(generated), len(reference))
+    subset = kid_subset_size(len(generated), len(reference))
     mean, std = kernel_distance(generated, reference, subset_size=subset)
     return {"value": mean, "std": std, "subset_size": subset}
 

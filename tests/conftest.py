@@ -1,7 +1,8 @@
 """The session's fabricated MNIST, prepared offline (no test downloads anything).
 
-The official IDX files are written from synthetic digits (tiny.py) and prepared with
-wae_jax.data.prepare into a temporary data dir, which every test config points at.
+The official IDX files are written from synthetic digits (tests/training/tiny.py) and
+prepared with wae_jax.data.prepare into a temporary data dir, which every test config
+points at: tests/training, tests/evaluation and the notebook test share it.
 """
 
 import pathlib
@@ -9,7 +10,7 @@ import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # configs/ and tests/ are imported as top-level packages
     sys.path.insert(0, str(ROOT))
 
