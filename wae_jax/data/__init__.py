@@ -12,6 +12,7 @@ from wae_jax.data.catalog import image_shape
 from wae_jax.data.pipeline import make_array_pipeline
 from wae_jax.data.pipeline import make_train_pipeline
 from wae_jax.data.pipeline import PipelineIterator
+from wae_jax.data.pipeline import scale_images
 from wae_jax.data.pipeline import to_global_batch
 from wae_jax.data.preparation import prepare
 from wae_jax.data.subsets import class_indices
