@@ -1,7 +1,7 @@
 """Evaluation of a trained run directory: eval.json and PNG figures from one checkpoint.
 
 `evaluate_workdir` rebuilds the model from workdir/config.json, restores a checkpoint
-the way the trainer resumes (abstract state from `create_train_state` + Checkpointer),
+the way the trainer resumes (`abstract_train_state` + Checkpointer),
 then measures on the test split: the objective's reconstruction cost and penalty,
 the sharpness and the chosen sample metrics (FID, KID, classifier_fd) of prior samples,
 and draws reconstructions, samples, interpolations, latent traversals and (2-D latents
@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 from wae_jax import data, evaluation, models
 from wae_jax.evaluation import proxy_classifier, sample_metrics
 from wae_jax.training import checkpointing, figures, methods, sample_evaluator, steps
-from wae_jax.training.state import create_train_state
+from wae_jax.training.state import abstract_train_state
 
 NUM_FIGURE_IMAGES = 64  # reconstructions and samples shown
 NUM_PAIRS, NUM_INTERPOLATION_STEPS = 8, 10
@@ -96,10 +96,8 @@ def restore_state(workdir: str, config: ml_collections.ConfigDict, model, advers
 
     'best' is workdir/checkpoints_best, the trainer's best by config.sample_eval.keep_best.
     """
-    abstract = jax.eval_shape(lambda key: create_train_state(
-        config, model, adversary, image_shape, key), jax.random.PRNGKey(config.seed))
-    abstract = jax.tree.map(lambda s: jax.ShapeDtypeStruct(
-        s.shape, s.dtype, sharding=steps.replicated(mesh)), abstract)
+    abstract = abstract_train_state(config, model, adversary, image_shape,
+                                    steps.replicated(mesh))
     if checkpoint == "best":
         return _restore_best(workdir, abstract)
     directory = os.path.join(os.path.abspath(workdir), checkpointing.LATEST_DIR)
@@ -116,14 +114,6 @@ def restore_state(workdir: str, config: ml_collections.ConfigDict, model, advers
         restored = manager.restore(step, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract)))
     return restored["state"], step, None
-
-
-def _scaled(images: np.ndarray, value_range: str) -> np.ndarray:
-    """uint8 -> the input pipeline's pixel range, so test pixels match training pixels."""
-    images = images.astype(np.float32)
-    if value_range == "symmetric":
-        return images / np.float32(127.5) - np.float32(1.0)
-    return images / np.float32(255.0)
 
 
 def _steps_per_epoch(config: ml_collections.ConfigDict) -> int:
@@ -250,7 +240,7 @@ def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str
                                       checkpoint)
 
     test_uint8, test_labels = data.load_arrays(config.dataset, "test", config.data_dir or None)
-    test_images = _scaled(test_uint8, config.value_range)
+    test_images = data.scale_images(test_uint8, config.value_range)
     eval_step = steps.compile_replicated(
         steps.make_eval_step(config, model, adversary, _steps_per_epoch(config)), mesh)
     objective = _test_objective(eval_step, state, test_images, batch_size)

@@ -74,3 +74,15 @@ def create_train_state(config: ml_collections.ConfigDict, model: nn.Module,
         adversary_opt_state=adversary_opt_state,
         hparams={name: jnp.asarray(config[name], jnp.float32) for name in HPARAMS},
         rng=base_rng)
+
+
+def abstract_train_state(config: ml_collections.ConfigDict, model: nn.Module,
+                         adversary: nn.Module | None, image_shape: tuple[int, int, int],
+                         sharding: jax.sharding.Sharding) -> TrainState:
+    """The TrainState's structure as ShapeDtypeStructs with `sharding`: what a checkpoint
+    is checked against and restored into, computed without allocating anything."""
+    shapes = jax.eval_shape(lambda key: create_train_state(config, model, adversary,
+                                                           image_shape, key),
+                            jax.random.PRNGKey(config.seed))
+    return jax.tree.map(lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharding),
+                        shapes)

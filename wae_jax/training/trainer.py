@@ -28,7 +28,7 @@ from wae_jax.training import (checkpointing, figures, heuristics, methods, sampl
 from wae_jax.training.evaluator import Evaluator
 from wae_jax.training.sample_evaluator import SampleEvaluator
 from wae_jax.training.metrics_writer import MetricsWriter
-from wae_jax.training.state import TrainState, create_train_state
+from wae_jax.training.state import TrainState, abstract_train_state, create_train_state
 
 
 class NonFiniteError(RuntimeError):
@@ -130,9 +130,8 @@ def _initial_state(run: Run, pipeline, checkpointer: checkpointing.Checkpointer
     if changes:
         logging.warning("Resuming %s with a config that differs from the saved one:\n  %s",
                         run.workdir, "\n  ".join(changes))
-    abstract = jax.eval_shape(create, jax.random.PRNGKey(config.seed))
-    abstract = jax.tree.map(lambda s: jax.ShapeDtypeStruct(
-        s.shape, s.dtype, sharding=steps.replicated(run.mesh)), abstract)
+    abstract = abstract_train_state(config, run.model, run.adversary, run.image_shape,
+                                    steps.replicated(run.mesh))
     unfit = (f"the checkpoint in {checkpointer.directory} does not fit this config (changed: "
              f"{'; '.join(changes) or 'nothing recorded'}); resume with the saved config or "
              f"use another --workdir")
@@ -284,11 +283,7 @@ def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
 def _test_images(run: Run) -> np.ndarray:
     config = run.config
     images, _ = data.load_arrays(config.dataset, "test", config.data_dir or None)
-    images = images[:config.num_eval_images].astype(np.float32)
-    # The input pipeline's scaling, so test pixels match training pixels exactly.
-    if config.value_range == "symmetric":
-        return images / np.float32(127.5) - np.float32(1.0)
-    return images / np.float32(255.0)
+    return data.scale_images(images[:config.num_eval_images], config.value_range)
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
