@@ -132,10 +132,6 @@ class SampleScorer:
         count = len(next(iter(references.values()))) if references else 0
         self._reference = {"dataset": dataset, "split": split, "n": count}
 
-    @property
-    def metrics(self) -> tuple[str, ...]:
-        return self._metrics
-
     def __call__(self, samples: np.ndarray) -> dict[str, dict[str, Any]]:
         """Samples: uint8, or floats in [0, 1] (rounded to 8 bits first, as when saved)."""
         samples = image_checks.to_uint8(samples, "samples")

@@ -7,7 +7,7 @@ Every `sample_eval.every_steps` (and at the last step) the trainer decodes
 that checkpoint with the same sample count and reference.
 """
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import jax
 import ml_collections
@@ -44,17 +44,13 @@ def apply_in_batches(fn: Callable[[TrainState, jax.Array], jax.Array], state: Tr
     return np.concatenate(outputs)
 
 
-def reference_n(config: ml_collections.ConfigDict) -> Optional[int]:
-    return config.sample_eval.reference_n or None
-
-
 class SampleEvaluator:
     """`evaluator(state) -> {metric: details}` on fixed prior samples; see the module doc."""
 
     def __init__(self, config: ml_collections.ConfigDict, model, mesh: Mesh):
         options = config.sample_eval
         self._scorer = SampleScorer(
-            options.metrics, config.dataset, reference_n=reference_n(config),
+            options.metrics, config.dataset, reference_n=options.reference_n or None,
             data_dir=config.data_dir or None, classifier_steps=options.classifier_steps)
         self._noise = prior_noise(config, options.num_samples, SAMPLE_SEED)
         self._decode = steps.compile_replicated(steps.make_figure_fns(config, model)["decode"],
