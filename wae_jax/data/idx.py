@@ -7,6 +7,7 @@ serves both and turns truncation or a wrong file into a one-line error.
 import gzip
 import pathlib
 import zlib
+from typing import Callable
 
 import numpy as np
 
@@ -62,3 +63,20 @@ def read_official(directory: pathlib.Path) -> dict[str, tuple[np.ndarray, np.nda
                              f"{labels_file} {labels.shape}; re-download both")
         splits[split] = (images[..., None], labels.astype(np.int64))
     return splits
+
+
+Splits = dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def read_official_or_mirror(directory: pathlib.Path, dataset: str, mirror_filename: str,
+                            read_mirror: Callable[[pathlib.Path], Splits],
+                            mirror_source: str) -> Splits:
+    """The official files if `directory` has any, else the registry mirror's artefact."""
+    if has_official_files(directory):
+        return read_official(directory)
+    if (directory / mirror_filename).exists():
+        return read_mirror(directory / mirror_filename)
+    raise FileNotFoundError(
+        f"{directory} holds neither the official {dataset} files "
+        f"({', '.join(f for p in OFFICIAL_FILES.values() for f in p)}) nor "
+        f"{mirror_filename}; omit --manual_dir to fetch the {mirror_source}")

