@@ -88,7 +88,7 @@ def get_config() -> ml_collections.ConfigDict:
 
 
 def sample_eval_config() -> ml_collections.ConfigDict:
-    """Sample quality during training (wae_jax/training/sample_evaluator.py).
+    """Sample quality during training (wae_jax/training/sample_quality.py).
 
     The bigWAE protocol: FID of 10,000 prior samples against the test split, and each
     model reported at its best-FID checkpoint (kept in workdir/checkpoints_best).

@@ -13,15 +13,14 @@ Exit status: 0 done; 2 bad flags, config or workdir (one line on stderr, nothing
 1 training stopped on a non-finite loss.
 """
 
-import logging as std_logging
 import os
-import sys
 
 import jax
-from absl import app, flags, logging
+from absl import flags, logging
 import ml_collections
 from ml_collections import config_flags
 
+from wae_jax import cli
 from wae_jax.training import trainer, validation
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -37,34 +36,6 @@ _DISTRIBUTED = flags.DEFINE_bool(
 flags.mark_flags_as_required(["config", "workdir"])
 
 
-def _exit_with(message: str, status: int) -> None:
-    sys.stderr.write(f"error: {' '.join(message.split())}\n")
-    sys.exit(status)
-
-
-def _parse_flags(argv: list[str]) -> list[str]:
-    """absl's parser, but bad flags end with one line and status 2 (absl uses 1).
-
-    config_flags reports an override of an unknown field as an AttributeError.
-    """
-    try:
-        return flags.FLAGS(argv)
-    except flags.Error as error:
-        message = str(error)
-        if "Traceback" in message:  # get_config raised: keep the flag and the exception
-            message = message.split("Traceback")[0] + message.strip().splitlines()[-1]
-        _exit_with(message, 2)
-    except AttributeError as error:
-        inner = error.args[0] if error.args else error
-        detail = inner.args[0] if isinstance(inner, KeyError) and inner.args else inner
-        _exit_with(f"unknown config field {detail}", 2)
-
-
-def _quiet_orbax(record) -> bool:
-    """Drops orbax's per-save INFO lines (dozens per checkpoint); keeps its warnings."""
-    return record.levelno >= std_logging.WARNING or "/orbax/" not in record.pathname
-
-
 def _load_config() -> ml_collections.ConfigDict:
     """The parsed config; config_flags defers a missing file's error to first use."""
     config = _CONFIG.value
@@ -72,7 +43,7 @@ def _load_config() -> ml_collections.ConfigDict:
         try:
             config.keys()
         except OSError as error:
-            _exit_with(str(error), 2)
+            cli.exit_with(str(error), 2)
     return config
 
 
@@ -83,20 +54,17 @@ def _maybe_initialize_distributed() -> None:
                                    process_id=_PROCESS_ID.value)
 
 
-def main(argv: list[str]) -> None:
-    if len(argv) > 1:
-        _exit_with(f"unexpected arguments {argv[1:]}: use --flag=value", 2)
-    logging.get_absl_handler().addFilter(_quiet_orbax)
+def main() -> None:
     _maybe_initialize_distributed()
     logging.info("JAX process %d of %d, %d local device(s) of %d", jax.process_index(),
                  jax.process_count(), jax.local_device_count(), jax.device_count())
     try:
         trainer.train_and_evaluate(_load_config(), _WORKDIR.value)
     except validation.ConfigError as error:
-        _exit_with(str(error), 2)
+        cli.exit_with(str(error), 2)
     except trainer.NonFiniteError as error:
-        _exit_with(str(error), 1)
+        cli.exit_with(str(error), 1)
 
 
 if __name__ == "__main__":
-    app.run(main, flags_parser=_parse_flags)
+    cli.run(main)

@@ -119,16 +119,27 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, check=False)
 
 
-def test_cli_reports_errors_in_one_line(tmp_path):
+def _one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_cli_reports_errors_in_one_line_with_status_2(tmp_path):
     result = _cli("--dataset=celeb_a_64", f"--data_dir={tmp_path}")
-    assert result.returncode == 1 and result.stderr.strip().count("\n") == 0, result.stderr
-    assert "no registry mirror" in result.stderr and "--manual_dir=FOLDER" in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    error = _one_error_line(result)
+    assert "no registry mirror" in error and "--manual_dir=FOLDER" in error
     result = _cli("--dataset=cifar10", f"--data_dir={tmp_path}")
-    assert result.returncode == 1 and result.stderr.strip().count("\n") == 0, result.stderr
-    assert "unknown dataset 'cifar10'; choose one of mnist, fashion_mnist" in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "unknown dataset 'cifar10'; choose one of mnist, fashion_mnist" in _one_error_line(
+        result)
     raw = conftest.write_official(tmp_path / "raw", conftest.fake_splits())
     result = _cli("--dataset=mnist", f"--data_dir={tmp_path}", f"--manual_dir={raw}")
-    assert result.returncode == 1 and "train: per-class counts" in result.stderr.splitlines()[-1]
+    assert "train: per-class counts" in _one_error_line(result)
+    assert "unexpected arguments" in _one_error_line(_cli("--dataset=mnist", "extra"))
+    assert "--dataset" in _one_error_line(_cli())  # the required flag
 
 
 def test_nothing_imports_tensorflow(prepared):

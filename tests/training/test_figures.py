@@ -1,4 +1,4 @@
-"""Grid layout, pair interleaving, interpolation paths and the PNG round trip."""
+"""Grid layout, pair interleaving, interpolation paths, the three figures and the PNG round trip."""
 
 import numpy as np
 from PIL import Image
@@ -37,6 +37,34 @@ def test_interpolation_latents_are_straight_lines_with_both_ends():
     np.testing.assert_allclose(path[:, 0], start, rtol=1e-6)
     np.testing.assert_allclose(path[:, -1], end, rtol=1e-6)
     np.testing.assert_allclose(path[:, 2], (start + end) / 2, rtol=1e-6)
+
+
+def test_interpolation_path_joins_codes_0_1_then_2_3_and_caps_the_rows():
+    codes = np.arange(2 * figures.NUM_PAIRS + 3, dtype=np.float32)[:, None] * [1.0, -2.0]
+    path = figures.interpolation_path(codes).reshape(figures.NUM_PAIRS,
+                                                     figures.NUM_INTERPOLATION_STEPS, 2)
+    for row in range(figures.NUM_PAIRS):
+        expected = np.linspace(codes[2 * row], codes[2 * row + 1], figures.NUM_INTERPOLATION_STEPS)
+        np.testing.assert_allclose(path[row], expected, rtol=1e-6)
+    assert figures.interpolation_path(codes[:5]).shape == (2 * figures.NUM_INTERPOLATION_STEPS, 2)
+
+
+def test_figure_grids_lay_out_the_three_figures():
+    """9 samples: 3 columns; 4 originals beside their reconstructions in rows of 6 tiles."""
+    def tiles(image, rows, columns, size=4):
+        pad = figures.PAD
+        return image.shape == (rows * (size + pad) + pad, columns * (size + pad) + pad, 1)
+
+    originals, reconstructions = np.zeros((4, 4, 4, 1)), np.ones((4, 4, 4, 1))
+    interpolations = np.full((2 * figures.NUM_INTERPOLATION_STEPS, 4, 4, 1), 0.5)
+    grids = figures.figure_grids(originals, reconstructions, np.zeros((9, 4, 4, 1)),
+                                 interpolations)
+    assert tiles(grids["samples"], 3, 3)
+    assert tiles(grids["reconstructions"], 2, 6)
+    assert tiles(grids["interpolations"], 2, figures.NUM_INTERPOLATION_STEPS)
+    pad = figures.PAD
+    first_row = grids["reconstructions"][pad, pad::4 + pad, 0][:6]
+    np.testing.assert_array_equal(first_row, [0, 255, 0, 255, 0, 255])  # original, its copy
 
 
 def test_data_to_unit_maps_symmetric_pixels():

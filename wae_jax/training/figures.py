@@ -3,14 +3,18 @@
 Pure numpy on host-side arrays; the model calls that produce the images live in
 steps.py. Grids are written with Pillow (no matplotlib) and returned as uint8
 arrays so that the same pixels go to the PNG files and to TensorBoard.
+`figure_grids` lays out the three figures for the trainer and for wae_jax.evaluate alike.
 """
 
+import math
 import os
 
 import numpy as np
 from PIL import Image
 
 PAD = 2  # Pixels of white between tiles, so that dark digits stay separable.
+NUM_PAIRS = 8  # interpolation rows
+NUM_INTERPOLATION_STEPS = 10  # images per interpolation row, ends included
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -50,6 +54,28 @@ def interpolation_latents(z_start: np.ndarray, z_end: np.ndarray, num: int) -> n
     t = np.linspace(0.0, 1.0, num, dtype=np.float32)[None, :, None]
     path = (1.0 - t) * z_start[:, None, :] + t * z_end[:, None, :]
     return path.reshape(-1, z_start.shape[-1])
+
+
+def interpolation_path(codes: np.ndarray) -> np.ndarray:
+    """[P * NUM_INTERPOLATION_STEPS, z]: from code 2i to code 2i + 1, for P <= NUM_PAIRS rows."""
+    pairs = min(NUM_PAIRS, len(codes) // 2)
+    return interpolation_latents(codes[0:2 * pairs:2], codes[1:2 * pairs:2],
+                                 NUM_INTERPOLATION_STEPS)
+
+
+def figure_grids(originals: np.ndarray, reconstructions: np.ndarray, samples: np.ndarray,
+                 interpolations: np.ndarray) -> dict[str, np.ndarray]:
+    """The three figures as uint8 grids; all inputs are [N, H, W, C] in [0, 1].
+
+    Samples fill a square-ish grid; each original sits left of its reconstruction in
+    rows twice as wide; each interpolation row is one `interpolation_path` pair.
+    """
+    columns = max(1, int(math.sqrt(len(samples))))
+    return {
+        "reconstructions": grid(interleave(originals, reconstructions), 2 * columns),
+        "samples": grid(samples, columns),
+        "interpolations": grid(interpolations, NUM_INTERPOLATION_STEPS),
+    }
 
 
 def save_png(path: str, image: np.ndarray) -> None:

@@ -23,10 +23,10 @@ import tqdm
 from absl import logging
 
 from wae_jax import data, models
-from wae_jax.training import (checkpointing, figures, heuristics, methods, sample_evaluator,
-                              steps, validation)
-from wae_jax.training.evaluator import Evaluator
-from wae_jax.training.sample_evaluator import SampleEvaluator
+from wae_jax.training import (checkpointing, encoder_pretraining, figures, methods,
+                              sample_quality, steps, validation)
+from wae_jax.training.progress_report import ProgressReport
+from wae_jax.training.sample_quality import SampleQuality
 from wae_jax.training.metrics_writer import MetricsWriter
 from wae_jax.training.state import TrainState, abstract_train_state, create_train_state
 
@@ -97,15 +97,15 @@ def _global_images(run: Run, pipeline: Iterator[dict[str, np.ndarray]]) -> Itera
 
 def _pretrain(run: Run, state: TrainState) -> TrainState:
     """The WAE encoder pre-training heuristic, on its own input stream (seed + 1)."""
-    init_fn, step_fn = heuristics.make_pretrain_fns(run.config, run.model)
+    init_fn, step_fn = encoder_pretraining.make_pretrain_fns(run.config, run.model)
     rep, sharded = steps.replicated(run.mesh), steps.data_sharded(run.mesh)
     init_fn = jax.jit(init_fn, out_shardings=rep)
     step_fn = jax.jit(step_fn, in_shardings=(rep, rep, rep, sharded, rep), out_shardings=rep,
                       donate_argnums=(0, 1, 2))
     batches = _global_images(
         run, _pipeline(run, run.config.pretrain_batch_size, run.config.seed + 1))
-    state, num, loss = heuristics.pretrain_encoder(run.config, state, init_fn, step_fn,
-                                                   batches, logging.info)
+    state, num, loss = encoder_pretraining.pretrain_encoder(run.config, state, init_fn,
+                                                            step_fn, batches, logging.info)
     if not math.isfinite(loss):
         raise NonFiniteError(f"encoder pre-training loss is {loss} after {num} steps; "
                              f"lower learning_rate or set pretrain_encoder=False")
@@ -204,7 +204,7 @@ class _Monitor:
         self._bar.close()
 
 
-def _evaluate(run: Run, evaluator: Evaluator, monitor: _Monitor, writer: MetricsWriter,
+def _evaluate(run: Run, evaluator: ProgressReport, monitor: _Monitor, writer: MetricsWriter,
               state: TrainState, step: int) -> None:
     scalars = evaluator.metrics(state)
     monitor.check(step, scalars, "evaluation")
@@ -221,8 +221,8 @@ def _evaluate(run: Run, evaluator: Evaluator, monitor: _Monitor, writer: Metrics
 @dataclasses.dataclass(frozen=True)
 class _Evaluations:
     """What runs besides the updates: test objective and grids, sample quality, saving."""
-    evaluator: Evaluator
-    sample_evaluator: Optional[SampleEvaluator]  # None when sample_eval.metrics is empty
+    evaluator: ProgressReport
+    sample_evaluator: Optional[SampleQuality]  # None when sample_eval.metrics is empty
     best: Optional[checkpointing.BestCheckpoint]  # None when sample_eval.keep_best is ''
     checkpointer: checkpointing.Checkpointer
     writer: MetricsWriter
@@ -232,7 +232,7 @@ def _evaluate_samples(run: Run, evaluations: _Evaluations, monitor: _Monitor,
                       state: TrainState, step: int) -> None:
     """Sample metrics to TensorBoard; a new best of keep_best replaces checkpoints_best."""
     results = evaluations.sample_evaluator(state)
-    scalars = sample_evaluator.scalars(results)
+    scalars = sample_quality.scalars(results)
     monitor.check(step, scalars, "sample evaluation")
     evaluations.writer.write_scalars(step, scalars)
     keep_best = run.config.sample_eval.keep_best
@@ -308,9 +308,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
     best = _best_checkpoint(run)
     try:
         evaluations = _Evaluations(
-            Evaluator(config, run.model, run.adversary, run.mesh, _test_images(run),
-                      run.steps_per_epoch),
-            SampleEvaluator(config, run.model, run.mesh) if config.sample_eval.metrics else None,
+            ProgressReport(config, run.model, run.adversary, run.mesh, _test_images(run),
+                           run.steps_per_epoch),
+            SampleQuality(config, run.model, run.mesh) if config.sample_eval.metrics else None,
             best, checkpointer, writer)
         state = _loop(run, state, pipeline, train_step, evaluations)
     finally:

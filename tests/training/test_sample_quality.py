@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from wae_jax.training import checkpointing, metrics_writer, sample_evaluator, steps, trainer
+from wae_jax.training import checkpointing, metrics_writer, sample_quality, steps, trainer
 from tests.training.tiny import tiny_config
 
 
@@ -20,23 +20,23 @@ def test_apply_in_batches_pads_the_last_batch_and_compiles_once():
 
     mesh = steps.make_mesh()
     inputs = np.arange(14, dtype=np.float32).reshape(7, 2)
-    out = sample_evaluator.apply_in_batches(jax.jit(fn), jnp.float32(3.0), inputs, 3, mesh)
+    out = sample_quality.apply_in_batches(jax.jit(fn), jnp.float32(3.0), inputs, 3, mesh)
     np.testing.assert_array_equal(out, inputs * 3)
     assert traces == [(3, 2)]
 
 
 def test_prior_noise_is_fixed_by_the_seed():
     config = tiny_config("wae_mmd", "", latent_dim=3, prior_std=2.0)
-    a = sample_evaluator.prior_noise(config, 500, 0)
+    a = sample_quality.prior_noise(config, 500, 0)
     assert a.shape == (500, 3) and a.dtype == np.float32
-    np.testing.assert_array_equal(a, sample_evaluator.prior_noise(config, 500, 0))
-    assert not np.array_equal(a, sample_evaluator.prior_noise(config, 500, 1))
+    np.testing.assert_array_equal(a, sample_quality.prior_noise(config, 500, 0))
+    assert not np.array_equal(a, sample_quality.prior_noise(config, 500, 1))
     assert abs(a.std() - 2.0) < 0.15  # N(0, prior_std^2)
 
 
 def test_scalars_name_each_metric_and_the_kid_spread():
     results = {"fid": {"value": 3.5, "num_samples": 9}, "kid": {"value": 0.1, "std": 0.02}}
-    assert sample_evaluator.scalars(results) == {
+    assert sample_quality.scalars(results) == {
         "sample/fid": 3.5, "sample/kid": 0.1, "sample/kid_std": 0.02}
 
 
@@ -67,7 +67,7 @@ def test_periodic_scores_keep_the_best_checkpoint(data_dir, tmp_path, monkeypatc
 
 def test_non_finite_score_stops_before_any_best_is_saved(data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("WAE_JAX_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(sample_evaluator.SampleEvaluator, "__call__",
+    monkeypatch.setattr(sample_quality.SampleQuality, "__call__",
                         lambda self, state: {"classifier_fd": {"value": float("nan")}})
     with pytest.raises(trainer.NonFiniteError,
                        match="sample evaluation sample/classifier_fd is nan at step 4"):

@@ -1,4 +1,4 @@
-"""wae_jax.evaluate / evaluation.workdir on a tiny WAE-MMD trained on fabricated MNIST."""
+"""wae_jax.evaluate / workdir_evaluation on a tiny WAE-MMD trained on fabricated MNIST."""
 
 import json
 import math
@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from tests.training.tiny import NUM_TEST, ROOT, tiny_config
+from wae_jax import workdir_evaluation as workdir_eval
 from wae_jax.evaluation import inception_weights
-from wae_jax.evaluation import workdir as workdir_eval
 from wae_jax.training import figures, metrics_writer, trainer
 
 NUM_SAMPLES = 9  # 3 x 3 sample grid
@@ -73,7 +73,7 @@ def test_cli_writes_eval_json_and_figures(run_dir, tmp_path):
     width, height = shapes["reconstructions"]  # 16 test images, each beside its reconstruction
     assert _tiles(width, 6) and _tiles(height, 6)  # 32 tiles in rows of 6
     width, height = shapes["interpolations"]
-    assert _tiles(width, workdir_eval.NUM_INTERPOLATION_STEPS) and _tiles(height, 8)
+    assert _tiles(width, figures.NUM_INTERPOLATION_STEPS) and _tiles(height, 8)
     width, height = shapes["traversals"]  # one row per latent coordinate
     assert _tiles(width, workdir_eval.NUM_TRAVERSAL_STEPS) and _tiles(height, 2)
     assert shapes["latent_scatter"] == (workdir_eval.SCATTER_SIZE,) * 2

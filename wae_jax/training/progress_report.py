@@ -1,4 +1,5 @@
-"""Periodic evaluation: the objective on fixed test images and the three figure grids.
+"""The trainer's periodic progress report on held-out images: the objective on fixed
+test images and the three figure grids (`figures.figure_grids`).
 
 Everything is fixed at construction (the test images, the prior noise for samples,
 the interpolation pairs), so the figures of successive evaluations show the same
@@ -16,11 +17,8 @@ from jax.sharding import Mesh
 from wae_jax.training import figures, steps
 from wae_jax.training.state import TrainState
 
-NUM_PAIRS = 8  # interpolation rows
-NUM_INTERPOLATION_STEPS = 10  # images per interpolation row, ends included
 
-
-class Evaluator:
+class ProgressReport:
     """`metrics(state)`: test scalars; `grids(state)`: uint8 [H, W, C] images by name."""
 
     def __init__(self, config: ml_collections.ConfigDict, model: nn.Module,
@@ -46,15 +44,7 @@ class Evaluator:
         reconstructions = np.asarray(self._figure_fns["reconstruct"](state, self._images))
         samples = np.asarray(self._figure_fns["decode"](state, self._prior_noise))
         codes = np.asarray(self._figure_fns["encode"](state, self._images))
-        pairs = min(NUM_PAIRS, len(codes) // 2)
-        path = figures.interpolation_latents(codes[0:2 * pairs:2], codes[1:2 * pairs:2],
-                                             NUM_INTERPOLATION_STEPS)
-        path = jax.make_array_from_process_local_data(self._prior_noise.sharding, path)
+        path = jax.make_array_from_process_local_data(self._prior_noise.sharding,
+                                                      figures.interpolation_path(codes))
         interpolations = np.asarray(self._figure_fns["decode"](state, path))
-        columns = max(1, int(np.sqrt(len(samples))))
-        return {
-            "reconstructions": figures.grid(figures.interleave(self._originals, reconstructions),
-                                            2 * columns),
-            "samples": figures.grid(samples, columns),
-            "interpolations": figures.grid(interpolations, NUM_INTERPOLATION_STEPS),
-        }
+        return figures.figure_grids(self._originals, reconstructions, samples, interpolations)

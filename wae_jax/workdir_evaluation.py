@@ -1,15 +1,18 @@
 """Evaluation of a trained run directory: eval.json and PNG figures from one checkpoint.
 
+An application beside wae_jax.main (it restores the trainer's checkpoints): the
+library function `evaluate_workdir` for notebooks, with `python -m wae_jax.evaluate`
+as its command line.
+
 `evaluate_workdir` rebuilds the model from workdir/config.json, restores a checkpoint
 the way the trainer resumes (`abstract_train_state` + Checkpointer),
 then measures on the test split: the objective's reconstruction cost and penalty,
 the sharpness and the chosen sample metrics (FID, KID, classifier_fd) of prior samples,
-and draws reconstructions, samples, interpolations, latent traversals and (2-D latents
-only) a scatter of the codes.
+and draws the trainer's figures (reconstructions, samples, interpolations), latent
+traversals and (2-D latents only) a scatter of the codes.
 """
 
 import json
-import math
 import os
 from typing import Any, Optional, Sequence
 
@@ -21,11 +24,10 @@ from PIL import Image, ImageDraw
 
 from wae_jax import data, evaluation, models
 from wae_jax.evaluation import proxy_classifier, sample_metrics
-from wae_jax.training import checkpointing, figures, methods, sample_evaluator, steps
+from wae_jax.training import checkpointing, figures, methods, sample_quality, steps
 from wae_jax.training.state import abstract_train_state
 
 NUM_FIGURE_IMAGES = 64  # reconstructions and samples shown
-NUM_PAIRS, NUM_INTERPOLATION_STEPS = 8, 10
 MAX_TRAVERSED_DIMS, NUM_TRAVERSAL_STEPS, TRAVERSAL_RANGE = 8, 11, 2.5  # in prior stds
 SCATTER_SIZE, SCATTER_EXTENT = 512, 4.0  # pixels; half-width of the plot in prior stds
 # Ten distinguishable label colours (the "tab10" palette's RGB values).
@@ -173,24 +175,15 @@ def latent_scatter(codes: np.ndarray, labels: np.ndarray, prior: np.ndarray,
 def _figures(config, fns, state, test_images: np.ndarray, test_labels: np.ndarray,
              samples: np.ndarray, batch_size: int, mesh) -> dict[str, np.ndarray]:
     def apply(name: str, inputs: np.ndarray) -> np.ndarray:
-        return sample_evaluator.apply_in_batches(fns[name], state, inputs, batch_size, mesh)
+        return sample_quality.apply_in_batches(fns[name], state, inputs, batch_size, mesh)
 
     shown = test_images[:NUM_FIGURE_IMAGES]
-    columns = max(1, int(math.sqrt(min(len(samples), NUM_FIGURE_IMAGES))))
     codes = apply("encode", test_images)
-    pairs = min(NUM_PAIRS, len(codes) // 2)
-    path = figures.interpolation_latents(codes[0:2 * pairs:2], codes[1:2 * pairs:2],
-                                         NUM_INTERPOLATION_STEPS)
-    grids = {
-        "reconstructions": figures.grid(figures.interleave(
-            figures.data_to_unit(shown, config.value_range), apply("reconstruct", shown)),
-            2 * columns),
-        "samples": figures.grid(samples[:NUM_FIGURE_IMAGES], columns),
-        "interpolations": figures.grid(apply("decode", path), NUM_INTERPOLATION_STEPS),
-        "traversals": figures.grid(apply("decode", traversal_latents(codes[0],
-                                                                     config.prior_std)),
-                                   NUM_TRAVERSAL_STEPS),
-    }
+    grids = figures.figure_grids(
+        figures.data_to_unit(shown, config.value_range), apply("reconstruct", shown),
+        samples[:NUM_FIGURE_IMAGES], apply("decode", figures.interpolation_path(codes)))
+    grids["traversals"] = figures.grid(
+        apply("decode", traversal_latents(codes[0], config.prior_std)), NUM_TRAVERSAL_STEPS)
     if config.latent_dim == 2:
         prior = np.asarray(methods.sample_prior(jax.random.PRNGKey(1), len(codes), 2,
                                                 config.prior_std))
@@ -247,8 +240,8 @@ def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str
 
     fns = {name: steps.compile_replicated(fn, mesh)
            for name, fn in steps.make_figure_fns(config, model).items()}
-    noise = sample_evaluator.prior_noise(config, num_samples, seed)
-    samples = sample_evaluator.apply_in_batches(fns["decode"], state, noise, batch_size, mesh)
+    noise = sample_quality.prior_noise(config, num_samples, seed)
+    samples = sample_quality.apply_in_batches(fns["decode"], state, noise, batch_size, mesh)
     samples_uint8 = figures.to_uint8(samples)
 
     results: dict[str, Any] = {

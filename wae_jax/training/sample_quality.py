@@ -14,6 +14,7 @@ import ml_collections
 import numpy as np
 from jax.sharding import Mesh
 
+from wae_jax.evaluation.batching import map_batches
 from wae_jax.evaluation.sample_metrics import SampleScorer
 from wae_jax.training import figures, methods, steps
 from wae_jax.training.state import TrainState
@@ -29,23 +30,15 @@ def prior_noise(config: ml_collections.ConfigDict, num_samples: int, seed: int) 
 
 def apply_in_batches(fn: Callable[[TrainState, jax.Array], jax.Array], state: TrainState,
                      inputs: np.ndarray, batch_size: int, mesh: Mesh) -> np.ndarray:
-    """fn(state, batch) over `inputs` (replicated on the mesh), concatenated on the host.
-
-    The last batch is zero-padded, so one compiled program serves every batch.
-    """
-    batch_size = min(batch_size, len(inputs))
-    outputs = []
-    for start in range(0, len(inputs), batch_size):
-        batch = inputs[start:start + batch_size]
-        padded = np.concatenate([batch, np.zeros((batch_size - len(batch),) + batch.shape[1:],
-                                                 batch.dtype)])
-        batch_array = jax.make_array_from_process_local_data(steps.replicated(mesh), padded)
-        outputs.append(np.asarray(fn(state, batch_array))[:len(batch)])
-    return np.concatenate(outputs)
+    """fn(state, batch) over `inputs` in padded batches (`map_batches`) replicated on the mesh."""
+    replicated = steps.replicated(mesh)
+    return map_batches(
+        lambda batch: fn(state, jax.make_array_from_process_local_data(replicated, batch)),
+        inputs, batch_size)
 
 
-class SampleEvaluator:
-    """`evaluator(state) -> {metric: details}` on fixed prior samples; see the module doc."""
+class SampleQuality:
+    """`sample_quality(state) -> {metric: details}` on fixed prior samples; see the module doc."""
 
     def __init__(self, config: ml_collections.ConfigDict, model, mesh: Mesh):
         options = config.sample_eval

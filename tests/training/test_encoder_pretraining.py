@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from wae_jax import models
-from wae_jax.training import heuristics
+from wae_jax.training import encoder_pretraining
 from tests.training.tiny import SHAPE, create_state, tiny_config
 
 
@@ -15,7 +15,7 @@ def test_moment_matching_loss_matches_numpy(prior_std):
     cov = np.cov(z, rowvar=False, ddof=1)
     expected = (np.mean(z.mean(0) ** 2)
                 + np.mean((cov - prior_std**2 * np.eye(4)) ** 2))
-    got = heuristics.moment_matching_loss(jax.numpy.asarray(z), prior_std)
+    got = encoder_pretraining.moment_matching_loss(jax.numpy.asarray(z), prior_std)
     assert float(got) == pytest.approx(expected, rel=1e-5)
 
 
@@ -25,7 +25,7 @@ def pretraining():
     config = tiny_config("wae_mmd", "")
     model = models.build_autoencoder(config.model, SHAPE)
     state = create_state(config, model, None, jax.random.PRNGKey(0))
-    init_fn, step_fn = heuristics.make_pretrain_fns(config, model)
+    init_fn, step_fn = encoder_pretraining.make_pretrain_fns(config, model)
     return config, state, jax.jit(init_fn), jax.jit(step_fn)
 
 
@@ -35,8 +35,8 @@ def _pretrain(pretraining, threshold, max_steps):
                          pretrain_max_steps=max_steps)  # read by the loop, not the step
     rng = np.random.default_rng(0)
     batches = (rng.random((8, *SHAPE), np.float32) for _ in range(max_steps))
-    new_state, steps, loss = heuristics.pretrain_encoder(config, state, init_fn, step_fn,
-                                                         batches)
+    new_state, steps, loss = encoder_pretraining.pretrain_encoder(config, state, init_fn,
+                                                                  step_fn, batches)
     return state, new_state, steps, loss
 
 
