@@ -55,6 +55,8 @@ def test_cli_writes_eval_json_and_figures(run_dir, tmp_path):
     result = _cli(f"--workdir={run_dir}", f"--num_samples={NUM_SAMPLES}", "--metrics=",
                   f"--output_dir={tmp_path}")
     assert result.returncode == 0, result.stderr[-2000:]
+    assert "Unable to initialize backend" not in result.stderr  # quiet logs (wae_jax.cli)
+    assert result.stderr.count("Load dataset info") <= 1
     report = json.loads((tmp_path / "eval.json").read_text())
     assert report["checkpoint_step"] == 8 and report["num_samples"] == NUM_SAMPLES
     test = report["test"]
