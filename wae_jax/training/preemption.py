@@ -1,12 +1,8 @@
-"""SIGTERM as a request to stop at the next step boundary, after saving a checkpoint.
+"""SIGTERM as a request to stop at a step boundary, after saving a checkpoint there.
 
 Clusters announce preemption with SIGTERM (SLURM, Kubernetes) and kill the process
-a grace period later. The training loop asks `requested()` once per step; the
-trainer then saves the current step and raises Preempted.
-
-Within one process only: in a multi-process run the processes may see the signal
-at different steps and would save different ones, so there SIGTERM keeps its
-default (the run ends; a resumed run starts from the last periodic checkpoint).
+a grace period later. The training loop asks `requested(step)` once per step; the
+trainer then saves that step and raises Preempted.
 """
 
 import contextlib
@@ -15,6 +11,7 @@ import threading
 from typing import Callable, Iterator
 
 import jax
+from jax.experimental import multihost_utils
 
 
 class Preempted(Exception):
@@ -22,18 +19,25 @@ class Preempted(Exception):
 
 
 @contextlib.contextmanager
-def sigterm_requests() -> Iterator[Callable[[], bool]]:
-    """Within the block SIGTERM only sets a flag; yields the function that reads it.
+def stop_requests() -> Iterator[Callable[[int], bool]]:
+    """Within the block SIGTERM does not kill; yields `requested(step)`, True from then on.
 
-    The previous handler comes back on exit. Python installs handlers only from the
-    main thread; elsewhere (and in multi-process runs) the flag never rises.
+    One process: a flag set by a handler, which is installed for the block only
+    (Python installs handlers only from the main thread; elsewhere SIGTERM keeps
+    its default). Several processes may see the signal at different steps, so
+    there jax.distributed's coordination service catches it and JAX's preemption
+    sync point picks one step, the same for all, which every process must be asked
+    about in turn.
     """
-    if threading.current_thread() is not threading.main_thread() or jax.process_count() > 1:
-        yield lambda: False
+    if jax.process_count() > 1:
+        yield multihost_utils.reached_preemption_sync_point
+        return
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda step: False
         return
     received = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.set())
     try:
-        yield received.is_set
+        yield lambda step: received.is_set()
     finally:
         signal.signal(signal.SIGTERM, previous)

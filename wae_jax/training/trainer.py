@@ -259,7 +259,7 @@ def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
     start = int(state.step)
     monitor = _Monitor(run, evaluations.writer, start)
     pending = None  # (step, metrics) of the last dispatched update, fetched one step late
-    with preemption.sigterm_requests() as sigterm, contextlib.closing(monitor):
+    with preemption.stop_requests() as stop_requested, contextlib.closing(monitor):
         for step in range(start + 1, last + 1):
             batch = data.to_global_batch(next(pipeline), run.mesh)
             state, metrics = train_step(state, batch)
@@ -269,7 +269,7 @@ def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
             evaluate = _is_due(step, config.eval_every_steps, last)
             score = (evaluations.sample_evaluator is not None
                      and _is_due(step, config.sample_eval.every_steps, last))
-            stop = step < last and sigterm()  # the last step saves and ends anyway
+            stop = step < last and stop_requested(step)  # the last one saves anyway
             save = _is_due(step, config.checkpoint_every_steps, last) or stop
             if evaluate or score or save:  # The state is checked before it is used or saved.
                 monitor.record(*pending)
