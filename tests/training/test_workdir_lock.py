@@ -1,4 +1,4 @@
-"""The workdir lock: a second run is refused naming the holder; a killed holder's lock is taken over."""
+"""The workdir lock: a second run is refused naming the holder; a killed one's is taken over."""
 
 import logging
 import os

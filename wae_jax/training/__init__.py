@@ -3,7 +3,8 @@
 Modules: state (the TrainState pytree), methods (the per-method objectives and their
 registry), steps (pure jitted updates and sharding), schedules, heuristics (encoder
 pre-training), evaluator and figures (test metrics, PNG grids), checkpointing (orbax),
-metrics_writer (TensorBoard + metrics.jsonl), validation (config checks), trainer.
+metrics_writer (TensorBoard + metrics.jsonl), validation (config checks), workdir_lock
+(one run per workdir), preemption (SIGTERM), trainer.
 """
 
 from wae_jax.training.methods import METHODS

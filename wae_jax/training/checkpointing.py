@@ -103,7 +103,7 @@ class Checkpointer:
         return restored["state"], restored["data"]
 
     def set_aside_newer(self, step: int) -> None:
-        """Moves the checkpoints after `step` (ones that did not restore) to checkpoints_unreadable/.
+        """Moves the checkpoints after `step`, which did not restore, to checkpoints_unreadable/.
 
         They are kept for inspection, but out of the way: the resumed run saves those
         steps again, and keep_checkpoints counts only readable ones. Process 0 moves.

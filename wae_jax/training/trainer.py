@@ -2,12 +2,13 @@
 
 The loop is method-agnostic: the method lives in the compiled step
 (steps.make_train_step + methods.METHODS). Around the step, this module does
-the bookkeeping: validation before any work, resume from the latest checkpoint
-(state and input iterator), the encoder pre-training heuristic on fresh runs,
-metrics fetched one step late (so the host never waits for the device except
-before a checkpoint or an evaluation), a NaN guard that stops before a bad
-state is saved, TensorBoard + metrics.jsonl, PNG grids, periodic sample quality
-(FID etc., config.sample_eval) with the best checkpoint kept, and a progress bar.
+the bookkeeping: validation before any work, a lock on the workdir, resume from
+the newest readable checkpoint (state and input iterator), the encoder
+pre-training heuristic on fresh runs, metrics fetched one step late (so the host
+never waits for the device except before a checkpoint or an evaluation), a NaN
+guard that stops before a bad state is saved, a checkpoint and a stop on SIGTERM,
+TensorBoard + metrics.jsonl, PNG grids, periodic sample quality (FID etc.,
+config.sample_eval) with the best checkpoint kept, and a progress bar.
 """
 
 import contextlib
@@ -269,7 +270,7 @@ def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
             evaluate = _is_due(step, config.eval_every_steps, last)
             score = (evaluations.sample_evaluator is not None
                      and _is_due(step, config.sample_eval.every_steps, last))
-            stop = step < last and stop_requested(step)  # the last one saves anyway
+            stop = step < last and stop_requested(step)  # the last step saves and ends anyway
             save = _is_due(step, config.checkpoint_every_steps, last) or stop
             if evaluate or score or save:  # The state is checked before it is used or saved.
                 monitor.record(*pending)
