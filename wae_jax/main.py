@@ -9,11 +9,15 @@ Multi-host: jax.distributed.initialize runs before anything touches the devices 
 JAX_COORDINATOR_ADDRESS is set, or with --distributed, which lets JAX detect the
 cluster (SLURM, Open MPI, Kubernetes, Cloud TPU). Every process runs the same command.
 
-Exit status: 0 done; 2 bad flags, config or workdir (one line on stderr, nothing run);
-1 training stopped on a non-finite loss.
+Exit status: 0 done; 2 bad flags, config or workdir, or a workdir another run holds
+(one line on stderr, nothing run); 1 training stopped on a non-finite loss; 143 (as
+killed by SIGTERM, so that schedulers count the run as unfinished) stopped on SIGTERM
+after saving a checkpoint of the current step, from which the same command resumes.
 """
 
 import os
+import signal
+import sys
 
 import jax
 from absl import flags, logging
@@ -21,7 +25,7 @@ import ml_collections
 from ml_collections import config_flags
 
 from wae_jax import cli
-from wae_jax.training import trainer, validation
+from wae_jax.training import preemption, trainer, validation
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Experiment config, e.g. configs/mnist_mmd.py or configs/mnist_mmd.py:small.",
@@ -64,6 +68,9 @@ def main() -> None:
         cli.exit_with(str(error), 2)
     except trainer.NonFiniteError as error:
         cli.exit_with(str(error), 1)
+    except preemption.Preempted as error:
+        logging.warning("%s", error)
+        sys.exit(128 + signal.SIGTERM)
 
 
 if __name__ == "__main__":

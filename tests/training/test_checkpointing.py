@@ -1,4 +1,6 @@
-"""Checkpoint round trips, retention, and the saved-config comparison."""
+"""Checkpoint round trips, retention, unreadable checkpoints, the saved-config comparison."""
+
+import logging
 
 import jax
 import jax.numpy as jnp
@@ -27,15 +29,68 @@ def test_save_restore_round_trip_with_data_state(tmp_path):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
-def test_fits_compares_shapes_and_dtypes(tmp_path):
+def test_restore_refuses_other_shapes_and_dtypes(tmp_path):
     checkpointer = checkpointing.Checkpointer(str(tmp_path), keep=1)
     checkpointer.save(1, _state(1.0), {})
-    assert checkpointer.fits(checkpointing.abstract_like(_state(0.0)))
     wider = {**_state(0.0), "w": jnp.zeros((2, 4))}
     halfs = {**_state(0.0), "w": jnp.zeros((2, 3), jnp.float16)}
-    assert not checkpointer.fits(checkpointing.abstract_like(wider))
-    assert not checkpointer.fits(checkpointing.abstract_like(halfs))
+    for other in (wider, halfs):
+        with pytest.raises(checkpointing.CheckpointMismatch, match="step 1 .* other shapes"):
+            checkpointer.restore(checkpointing.abstract_like(other))
     checkpointer.close()
+
+
+def _truncate(path) -> None:
+    path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
+
+
+# Each damages one item of a checkpoint: the input position (JSON), the state's tree
+# metadata (read before any array), the state's array data.
+DAMAGES = {
+    "data json": lambda step_dir: _truncate(step_dir / "data" / "metadata"),
+    "state metadata": lambda step_dir: (step_dir / "state" / "_METADATA").write_text("{tr"),
+    "state arrays": lambda step_dir: [_truncate(p) for p in (step_dir / "state" / "d").iterdir()],
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_an_unreadable_newest_checkpoint_falls_back_to_the_older_one(tmp_path, damage, caplog):
+    checkpointer = checkpointing.Checkpointer(str(tmp_path), keep=3)
+    for step in (1, 2, 3):
+        checkpointer.save(step, _state(step), {"position": step})
+    checkpointer.close()
+    DAMAGES[damage](tmp_path / "checkpoints" / "3")
+    checkpointer = checkpointing.Checkpointer(str(tmp_path), keep=3)
+    with caplog.at_level(logging.WARNING):
+        state, data_state, step = checkpointer.restore(checkpointing.abstract_like(_state(0.0)))
+    assert step == 2 and data_state == {"position": 2}  # state and position of one step
+    np.testing.assert_array_equal(np.asarray(state["w"]), np.asarray(_state(2)["w"]))
+    assert "checkpoint of step 3" in caplog.text and "does not restore" in caplog.text
+    checkpointer.set_aside_newer(step)  # kept for inspection, not deleted
+    assert (tmp_path / checkpointing.UNREADABLE_DIR / "3" / "state").is_dir()
+    checkpointer.save(3, _state(30), {"position": 30})  # the step can be saved again
+    assert checkpointer.restore(checkpointing.abstract_like(_state(0.0)))[1:] == (
+        {"position": 30}, 3)
+    checkpointer.close()
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["1", "2", "3"]
+
+
+def test_no_readable_checkpoint_names_the_directory_and_every_step(tmp_path):
+    checkpointer = checkpointing.Checkpointer(str(tmp_path), keep=2)
+    for step in (1, 2):
+        checkpointer.save(step, _state(step), {"position": step})
+    checkpointer.close()
+    for step in ("1", "2"):
+        DAMAGES["data json"](tmp_path / "checkpoints" / step)
+    checkpointer = checkpointing.Checkpointer(str(tmp_path), keep=2)
+    with pytest.raises(checkpointing.NoReadableCheckpoint) as info:
+        checkpointer.restore(checkpointing.abstract_like(_state(0.0)))
+    checkpointer.close()
+    message = str(info.value)
+    assert message.startswith(f"no checkpoint in {tmp_path / 'checkpoints'} restores (step 2: ")
+    assert "; step 1: " in message and "\n" not in message
+    assert message.endswith("move it away or use another --workdir")
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["1", "2"]
 
 
 def test_keeps_only_the_newest(tmp_path):

@@ -4,7 +4,8 @@ Modules: state (the TrainState pytree), methods (the per-method objectives and t
 registry), steps (pure jitted updates and sharding), schedules, encoder_pretraining
 (the WAE heuristic), progress_report and figures (test objective, PNG grids),
 sample_quality (periodic FID etc.), checkpointing (orbax), metrics_writer (TensorBoard
-+ metrics.jsonl), validation (config checks), trainer.
++ metrics.jsonl), validation (config checks), workdir_lock (one run per workdir),
+preemption (SIGTERM), trainer.
 """
 
 from wae_jax.training.methods import METHODS

@@ -5,20 +5,34 @@ input pipeline's get_state(), as JSON), written together so that a resumed run
 continues the exact batch sequence. Orbax writes each step into a temporary
 directory and renames it when complete, so a run killed at any moment leaves
 either the previous checkpoints or a complete new one; incomplete ones are
-ignored on restore.
+ignored on restore. A complete one that later became unreadable (a truncated or
+garbled file) is skipped on restore for the next older one, and set aside, never
+deleted, in checkpoints_unreadable/.
 """
 
 import json
 import os
+import shutil
 from typing import Any, Optional
 
 import jax
+from jax.experimental import multihost_utils
 import ml_collections
 import orbax.checkpoint as ocp
+from absl import logging
 
 CONFIG_NAME = "config.json"
 LATEST_DIR = "checkpoints"
 BEST_DIR = "checkpoints_best"
+UNREADABLE_DIR = "checkpoints_unreadable"
+
+
+class CheckpointMismatch(ValueError):
+    """The stored state's arrays have other shapes or dtypes than the ones asked for."""
+
+
+class NoReadableCheckpoint(RuntimeError):
+    """Every checkpoint in the directory failed to restore; the message lists why."""
 
 
 def _manager(directory: str, keep: int, json_item: str) -> ocp.CheckpointManager:
@@ -43,31 +57,71 @@ class Checkpointer:
     def latest_step(self) -> Optional[int]:
         return self._manager.latest_step()
 
-    def fits(self, abstract_state: Any) -> bool:
-        """Whether the latest checkpoint holds arrays of the shapes and dtypes of `abstract_state`.
-
-        Checked from the metadata, so that a changed architecture is reported before
-        orbax starts reading arrays (its failed reads end in noisy asyncio tracebacks).
-        """
-        stored = self._manager.item_metadata(self._manager.latest_step())["state"].tree
-
-        def signature(tree):
-            return sorted((tuple(x.shape), str(x.dtype)) for x in jax.tree.leaves(tree))
-        return signature(stored) == signature(abstract_state)
-
     def restore(self, abstract_state: Any) -> tuple[Any, Any, int]:
-        """(state, data_state, step) from the latest checkpoint.
+        """(state, data_state, step) from the newest checkpoint that restores.
 
         `abstract_state` (jax.ShapeDtypeStruct leaves with shardings) fixes the
         structure, dtypes and the shardings the arrays come back with; None restores
-        the tree as stored (nested dicts), for inspection.
+        the tree as stored (nested dicts), for inspection. A checkpoint that fails to
+        read is logged (step and error) and the next older one is tried; state and
+        input position always come from the same step. Raises FileNotFoundError
+        when there is no checkpoint, NoReadableCheckpoint when none restores and
+        CheckpointMismatch when the newest readable one has other shapes.
         """
-        step = self._manager.latest_step()
-        if step is None:
+        steps = sorted(self._manager.all_steps(), reverse=True)
+        if not steps:
             raise FileNotFoundError(f"no checkpoint in {self.directory}")
+        failures = []
+        for step in steps:
+            try:
+                state, data_state = self._restore_step(step, abstract_state)
+            except CheckpointMismatch:
+                raise
+            except Exception as error:  # json, tensorstore and orbax each raise their own
+                reason = _one_line(error)
+                logging.warning("Skipping the checkpoint of step %d in %s, which does not "
+                                "restore: %s", step, self.directory, reason)
+                failures.append(f"step {step}: {reason}")
+                continue
+            return state, data_state, step
+        raise NoReadableCheckpoint(
+            f"no checkpoint in {self.directory} restores ({'; '.join(failures)}); move it "
+            f"away or use another --workdir")
+
+    def _restore_step(self, step: int, abstract_state: Any) -> tuple[Any, Any]:
+        """One step's items; its shapes are compared from the metadata first, so that a
+        changed architecture is reported before orbax starts reading arrays (its failed
+        reads end in noisy asyncio tracebacks)."""
+        if abstract_state is not None:
+            stored = self._manager.item_metadata(step)["state"].tree
+            if _signature(stored) != _signature(abstract_state):
+                raise CheckpointMismatch(
+                    f"the checkpoint of step {step} in {self.directory} holds arrays of "
+                    f"other shapes or dtypes")
         restored = self._manager.restore(step, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract_state), data=ocp.args.JsonRestore()))
-        return restored["state"], restored["data"], step
+        return restored["state"], restored["data"]
+
+    def set_aside_newer(self, step: int) -> None:
+        """Moves the checkpoints after `step`, which did not restore, to checkpoints_unreadable/.
+
+        They are kept for inspection, but out of the way: the resumed run saves those
+        steps again, and keep_checkpoints counts only readable ones. Process 0 moves.
+        """
+        newer = sorted(s for s in self._manager.all_steps() if s > step)
+        if not newer:
+            return
+        if jax.process_index() == 0:
+            aside = os.path.join(os.path.dirname(self.directory), UNREADABLE_DIR)
+            os.makedirs(aside, exist_ok=True)
+            for unreadable in newer:
+                target = _unused_path(os.path.join(aside, str(unreadable)))
+                shutil.move(os.path.join(self.directory, str(unreadable)), target)
+                logging.warning("Moved the unreadable checkpoint of step %d to %s",
+                                unreadable, target)
+        if jax.process_count() > 1:
+            multihost_utils.sync_global_devices("wae_jax: unreadable checkpoints set aside")
+        self._manager.reload()
 
     def save(self, step: int, state: Any, data_state: Any) -> None:
         self._manager.save(step, args=ocp.args.Composite(
@@ -129,6 +183,26 @@ class BestCheckpoint:
 
     def close(self) -> None:
         self._manager.close()
+
+
+def _signature(tree: Any) -> list[tuple[tuple[int, ...], str]]:
+    return sorted((tuple(x.shape), str(x.dtype)) for x in jax.tree.leaves(tree))
+
+
+def _one_line(error: Exception, limit: int = 300) -> str:
+    """The error's type and first line, shortened: tensorstore's messages run to pages."""
+    lines = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {lines[0] if lines else ''}"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _unused_path(path: str) -> str:
+    """`path`, or path.1, path.2, ... when an earlier run already set that step aside."""
+    candidate, number = path, 0
+    while os.path.exists(candidate):
+        number += 1
+        candidate = f"{path}.{number}"
+    return candidate
 
 
 def abstract_like(tree: Any) -> Any:

@@ -2,14 +2,16 @@
 
 The loop is method-agnostic: the method lives in the compiled step
 (steps.make_train_step + methods.METHODS). Around the step, this module does
-the bookkeeping: validation before any work, resume from the latest checkpoint
-(state and input iterator), the encoder pre-training heuristic on fresh runs,
-metrics fetched one step late (so the host never waits for the device except
-before a checkpoint or an evaluation), a NaN guard that stops before a bad
-state is saved, TensorBoard + metrics.jsonl, PNG grids, periodic sample quality
-(FID etc., config.sample_eval) with the best checkpoint kept, and a progress bar.
+the bookkeeping: validation before any work, a lock on the workdir, resume from
+the newest readable checkpoint (state and input iterator), the encoder
+pre-training heuristic on fresh runs, metrics fetched one step late (so the host
+never waits for the device except before a checkpoint or an evaluation), a NaN
+guard that stops before a bad state is saved, a checkpoint and a stop on SIGTERM,
+TensorBoard + metrics.jsonl, PNG grids, periodic sample quality (FID etc.,
+config.sample_eval) with the best checkpoint kept, and a progress bar.
 """
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -29,6 +31,7 @@ from wae_jax.training.progress_report import ProgressReport
 from wae_jax.training.sample_quality import SampleQuality
 from wae_jax.training.metrics_writer import MetricsWriter
 from wae_jax.training.state import TrainState, abstract_train_state, create_train_state
+from wae_jax.training import preemption, workdir_lock
 
 
 class NonFiniteError(RuntimeError):
@@ -135,13 +138,17 @@ def _initial_state(run: Run, pipeline, checkpointer: checkpointing.Checkpointer
     unfit = (f"the checkpoint in {checkpointer.directory} does not fit this config (changed: "
              f"{'; '.join(changes) or 'nothing recorded'}); resume with the saved config or "
              f"use another --workdir")
-    if not checkpointer.fits(abstract):
-        raise validation.ConfigError(f"{unfit}: its arrays have other shapes")
-    state, data_state, step = checkpointer.restore(abstract)
+    try:
+        state, data_state, step = checkpointer.restore(abstract)
+    except checkpointing.CheckpointMismatch:
+        raise validation.ConfigError(f"{unfit}: its arrays have other shapes") from None
+    except checkpointing.NoReadableCheckpoint as error:
+        raise validation.ConfigError(str(error)) from None
     try:
         pipeline.set_state(data_state)
     except ValueError as error:  # the input settings changed since the checkpoint
         raise validation.ConfigError(f"{unfit}: {error}") from None
+    checkpointer.set_aside_newer(step)
     logging.info("Resumed from the checkpoint of step %d in %s", step, checkpointer.directory)
     return state
 
@@ -253,7 +260,7 @@ def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
     start = int(state.step)
     monitor = _Monitor(run, evaluations.writer, start)
     pending = None  # (step, metrics) of the last dispatched update, fetched one step late
-    try:
+    with preemption.stop_requests() as stop_requested, contextlib.closing(monitor):
         for step in range(start + 1, last + 1):
             batch = data.to_global_batch(next(pipeline), run.mesh)
             state, metrics = train_step(state, batch)
@@ -263,7 +270,8 @@ def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
             evaluate = _is_due(step, config.eval_every_steps, last)
             score = (evaluations.sample_evaluator is not None
                      and _is_due(step, config.sample_eval.every_steps, last))
-            save = _is_due(step, config.checkpoint_every_steps, last)
+            stop = step < last and stop_requested(step)  # the last step saves and ends anyway
+            save = _is_due(step, config.checkpoint_every_steps, last) or stop
             if evaluate or score or save:  # The state is checked before it is used or saved.
                 monitor.record(*pending)
                 pending = None
@@ -274,9 +282,12 @@ def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
                 _evaluate_samples(run, evaluations, monitor, state, step)
             if save:
                 evaluations.checkpointer.save(step, state, pipeline.get_state())
+            if stop:
+                raise preemption.Preempted(
+                    f"SIGTERM: stopped at step {step} of {last} after saving its checkpoint "
+                    f"in {evaluations.checkpointer.directory}; re-run the same command to "
+                    f"resume")
             monitor.exclude(time.perf_counter() - started)
-    finally:
-        monitor.close()
     return state
 
 
@@ -289,10 +300,18 @@ def _test_images(run: Run) -> np.ndarray:
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
     """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the final state.
 
-    Raises validation.ConfigError (before any work) for a bad config or workdir and
-    NonFiniteError when a loss term becomes NaN/inf (the last good checkpoint stays).
+    Raises validation.ConfigError (before any work) for a bad config or workdir, or
+    one that another run holds (workdir_lock); NonFiniteError when a loss term
+    becomes NaN/inf (the last good checkpoint stays); preemption.Preempted when
+    SIGTERM stopped the run after saving a checkpoint of the current step.
     """
     run = _make_run(config, workdir)
+    with workdir_lock.hold(workdir, enabled=run.is_chief):
+        return _train(run)
+
+
+def _train(run: Run) -> TrainState:
+    config, workdir = run.config, run.workdir
     pipeline = _pipeline(run, config.batch_size, config.seed)
     checkpointer = checkpointing.Checkpointer(workdir, config.keep_checkpoints)
     state = _initial_state(run, pipeline, checkpointer)
