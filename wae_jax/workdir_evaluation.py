@@ -65,17 +65,17 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
     return ml_collections.ConfigDict(_tuples(saved))
 
 
-def _checkpoint_step(directory: str, checkpoint: str) -> tuple[int, int]:
-    """(the step that `checkpoint` ('latest' | STEP) names, the latest step)."""
+def _checkpoint_step(directory: str, checkpoint: str) -> Optional[int]:
+    """The step that `checkpoint` names: None for 'latest' (the newest that restores)."""
     available = sorted(ocp.utils.checkpoint_steps(directory)) if os.path.isdir(directory) else []
     if not available:
         raise EvaluationError(f"no checkpoint in {directory}; train first (wae_jax.main)")
     if checkpoint == "latest":
-        return available[-1], available[-1]
+        return None
     if not checkpoint.isdigit() or int(checkpoint) not in available:
         raise EvaluationError(f"--checkpoint={checkpoint}: use latest, best or one of the "
                               f"steps {available}")
-    return int(checkpoint), available[-1]
+    return int(checkpoint)
 
 
 def _restore_best(workdir: str, abstract) -> tuple[Any, int, dict]:
@@ -102,20 +102,16 @@ def restore_state(workdir: str, config: ml_collections.ConfigDict, model, advers
                                     steps.replicated(mesh))
     if checkpoint == "best":
         return _restore_best(workdir, abstract)
-    directory = os.path.join(os.path.abspath(workdir), checkpointing.LATEST_DIR)
-    step, latest = _checkpoint_step(directory, checkpoint)
-    if step == latest:
-        checkpointer = checkpointing.Checkpointer(workdir, keep=10 ** 9)
-        try:
-            state, _, step = checkpointer.restore(abstract)
-        finally:
-            checkpointer.close()
-        return state, step, None
-    # Checkpointer restores only the latest step; an older one is read the same way.
-    with ocp.CheckpointManager(directory, item_names=("state", "data")) as manager:
-        restored = manager.restore(step, args=ocp.args.Composite(
-            state=ocp.args.StandardRestore(abstract)))
-    return restored["state"], step, None
+    step = _checkpoint_step(os.path.join(os.path.abspath(workdir), checkpointing.LATEST_DIR),
+                            checkpoint)
+    checkpointer = checkpointing.Checkpointer(workdir, keep=10 ** 9, read_only=True)
+    try:
+        state, _, step = checkpointer.restore(abstract, step)
+    except (checkpointing.NoReadableCheckpoint, checkpointing.CheckpointMismatch) as error:
+        raise EvaluationError(str(error)) from None
+    finally:
+        checkpointer.close()
+    return state, step, None
 
 
 def _steps_per_epoch(config: ml_collections.ConfigDict) -> int:

@@ -17,7 +17,8 @@ import pytest
 
 from wae_jax.training import checkpointing, metrics_writer
 from tests.training.test_checkpointing import DAMAGES
-from tests.training.test_main import CONFIG, LONG, _final_state, env, reference  # noqa: F401
+from tests.test_main import (CONFIG, LONG, _final_state, env, reference,  # noqa: F401
+                             reference_run)
 from tests.training.tiny import ROOT, run_main
 
 

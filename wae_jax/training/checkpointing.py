@@ -35,10 +35,15 @@ class NoReadableCheckpoint(RuntimeError):
     """Every checkpoint in the directory failed to restore; the message lists why."""
 
 
-def _manager(directory: str, keep: int, json_item: str) -> ocp.CheckpointManager:
-    """Items "state" (the TrainState pytree) and `json_item` (a JSON dict)."""
+def _manager(directory: str, keep: int, json_item: str,
+             read_only: bool = False) -> ocp.CheckpointManager:
+    """Items "state" (the TrainState pytree) and `json_item` (a JSON dict).
+
+    `read_only` (evaluation, possibly beside a running training) neither creates the
+    directory nor cleans up temporary directories, which may be a save in progress.
+    """
     options = ocp.CheckpointManagerOptions(
-        max_to_keep=keep, create=True, cleanup_tmp_directories=True,
+        max_to_keep=keep, create=not read_only, cleanup_tmp_directories=not read_only,
         # Synchronous: the next update donates the state's buffers.
         enable_async_checkpointing=False)
     return ocp.CheckpointManager(
@@ -50,40 +55,43 @@ def _manager(directory: str, keep: int, json_item: str) -> ocp.CheckpointManager
 class Checkpointer:
     """Periodic and final saves under workdir/checkpoints, keeping the last `keep`."""
 
-    def __init__(self, workdir: str, keep: int):
+    def __init__(self, workdir: str, keep: int, read_only: bool = False):
         self.directory = os.path.join(os.path.abspath(workdir), LATEST_DIR)
-        self._manager = _manager(self.directory, keep, "data")
+        self._manager = _manager(self.directory, keep, "data", read_only)
 
     def latest_step(self) -> Optional[int]:
         return self._manager.latest_step()
 
-    def restore(self, abstract_state: Any) -> tuple[Any, Any, int]:
-        """(state, data_state, step) from the newest checkpoint that restores.
+    def restore(self, abstract_state: Any, step: Optional[int] = None
+                ) -> tuple[Any, Any, int]:
+        """(state, data_state, step) from the newest checkpoint that restores (or `step`).
 
         `abstract_state` (jax.ShapeDtypeStruct leaves with shardings) fixes the
         structure, dtypes and the shardings the arrays come back with; None restores
-        the tree as stored (nested dicts), for inspection. A checkpoint that fails to
+        the tree as stored (nested dicts), for inspection. `step` restores that step
+        only (evaluation of an older checkpoint). A checkpoint that fails to
         read is logged (step and error) and the next older one is tried; state and
         input position always come from the same step. Raises FileNotFoundError
         when there is no checkpoint, NoReadableCheckpoint when none restores and
         CheckpointMismatch when the newest readable one has other shapes.
         """
-        steps = sorted(self._manager.all_steps(), reverse=True)
-        if not steps:
+        available = sorted(self._manager.all_steps(), reverse=True)
+        candidates = available if step is None else [s for s in available if s == step]
+        if not candidates:
             raise FileNotFoundError(f"no checkpoint in {self.directory}")
         failures = []
-        for step in steps:
+        for candidate in candidates:
             try:
-                state, data_state = self._restore_step(step, abstract_state)
+                state, data_state = self._restore_step(candidate, abstract_state)
             except CheckpointMismatch:
                 raise
             except Exception as error:  # json, tensorstore and orbax each raise their own
                 reason = _one_line(error)
                 logging.warning("Skipping the checkpoint of step %d in %s, which does not "
-                                "restore: %s", step, self.directory, reason)
-                failures.append(f"step {step}: {reason}")
+                                "restore: %s", candidate, self.directory, reason)
+                failures.append(f"step {candidate}: {reason}")
                 continue
-            return state, data_state, step
+            return state, data_state, candidate
         raise NoReadableCheckpoint(
             f"no checkpoint in {self.directory} restores ({'; '.join(failures)}); move it "
             f"away or use another --workdir")
@@ -146,7 +154,7 @@ class BestCheckpoint:
         """`metric` None opens an existing best checkpoint for reading only."""
         self.directory = os.path.join(os.path.abspath(workdir), BEST_DIR)
         self._metric = metric
-        self._manager = _manager(self.directory, 1, "score")
+        self._manager = _manager(self.directory, 1, "score", read_only=metric is None)
         step = self._manager.latest_step()
         self.score: Optional[dict] = None if step is None else self._manager.restore(
             step, args=ocp.args.Composite(score=ocp.args.JsonRestore()))["score"]
