@@ -14,6 +14,7 @@ import numpy as np
 from jax.sharding import Mesh
 
 from wae_jax.training import figures, steps
+from wae_jax.training.random_streams import stream_key
 from wae_jax.training.state import TrainState
 
 NUM_PAIRS = 8  # interpolation rows
@@ -29,7 +30,7 @@ class Evaluator:
         replicated = steps.replicated(mesh)
         self._originals = figures.data_to_unit(test_images, config.value_range)
         self._images = jax.make_array_from_process_local_data(replicated, test_images)
-        prior_rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), steps.FIGURE_STREAM)
+        prior_rng = stream_key(jax.random.PRNGKey(config.seed), "figure_samples")
         noise = np.asarray(config.prior_std * jax.random.normal(
             prior_rng, (len(test_images), config.latent_dim)), np.float32)
         self._prior_noise = jax.make_array_from_process_local_data(replicated, noise)
