@@ -34,7 +34,7 @@ def raw_key(key: jax.Array) -> jax.Array:
 
 
 class RandomCalls:
-    """Patches jax.random for the test (via `monkeypatch`); calls inside `recording(use)` are logged."""
+    """Patches jax.random (via `monkeypatch`); logs the calls made inside `recording(use)`."""
 
     def __init__(self, monkeypatch):
         self._calls: list[Call] = []
