@@ -9,7 +9,8 @@ folds the step into its stream key.
 
 import jax
 
-# Stream name -> the integer folded into the root key; distinct by construction.
+# Stream name -> the integer folded into the root key; distinct by construction. Append
+# new streams at the end: a stream's number fixes its draws, so renumbering changes runs.
 STREAMS: dict[str, int] = {name: i for i, name in enumerate((
     "params",  # auto-encoder initialisation
     "init_noise",  # the noise encoder's draw during initialisation
