@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw
 from wae_jax import data, evaluation, models
 from wae_jax.evaluation import proxy_classifier, sample_metrics
 from wae_jax.training import checkpointing, figures, methods, sample_quality, steps
+from wae_jax.training.random_streams import stream_key
 from wae_jax.training.state import abstract_train_state
 
 NUM_FIGURE_IMAGES = 64  # reconstructions and samples shown
@@ -181,7 +182,8 @@ def _figures(config, fns, state, test_images: np.ndarray, test_labels: np.ndarra
     grids["traversals"] = figures.grid(
         apply("decode", traversal_latents(codes[0], config.prior_std)), NUM_TRAVERSAL_STEPS)
     if config.latent_dim == 2:
-        prior = np.asarray(methods.sample_prior(jax.random.PRNGKey(1), len(codes), 2,
+        prior_rng = stream_key(jax.random.PRNGKey(config.seed), "latent_scatter")
+        prior = np.asarray(methods.sample_prior(prior_rng, len(codes), 2,
                                                 config.prior_std))
         grids["latent_scatter"] = latent_scatter(codes, test_labels, prior, config.prior_std)
     return grids

@@ -15,7 +15,8 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from wae_jax.training import methods, steps as steps_lib
+from wae_jax.training import methods
+from wae_jax.training.random_streams import stream_key
 from wae_jax.training.state import TrainState, make_optimizer
 
 
@@ -65,7 +66,7 @@ def pretrain_encoder(config: ml_collections.ConfigDict, state: TrainState,
     statistics, the number of steps taken and the last loss."""
     params, batch_stats = state.params, state.batch_stats
     opt_state = init_fn(params)
-    rng = steps_lib.stream_key(state.rng, steps_lib.PRETRAIN_STREAM)
+    rng = stream_key(state.rng, "pretrain")
     loss, steps = float("inf"), 0
     for steps in range(1, config.pretrain_max_steps + 1):
         params, batch_stats, opt_state, loss_array = step_fn(

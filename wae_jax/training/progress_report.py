@@ -14,7 +14,8 @@ import ml_collections
 import numpy as np
 from jax.sharding import Mesh
 
-from wae_jax.training import figures, steps
+from wae_jax.training import figures, methods, steps
+from wae_jax.training.random_streams import stream_key
 from wae_jax.training.state import TrainState
 
 
@@ -27,9 +28,9 @@ class ProgressReport:
         replicated = steps.replicated(mesh)
         self._originals = figures.data_to_unit(test_images, config.value_range)
         self._images = jax.make_array_from_process_local_data(replicated, test_images)
-        prior_rng = jax.random.fold_in(jax.random.PRNGKey(config.seed), steps.FIGURE_STREAM)
-        noise = np.asarray(config.prior_std * jax.random.normal(
-            prior_rng, (len(test_images), config.latent_dim)), np.float32)
+        prior_rng = stream_key(jax.random.PRNGKey(config.seed), "figure_samples")
+        noise = np.asarray(methods.sample_prior(prior_rng, len(test_images), config.latent_dim,
+                                                config.prior_std))
         self._prior_noise = jax.make_array_from_process_local_data(replicated, noise)
         self._eval_step = steps.compile_replicated(
             steps.make_eval_step(config, model, adversary, steps_per_epoch), mesh)

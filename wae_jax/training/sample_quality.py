@@ -2,7 +2,7 @@
 
 Every `sample_eval.every_steps` (and at the last step) the trainer decodes
 `num_samples` prior samples and scores them with the named metrics
-(wae_jax.evaluation.sample_metrics). The noise is `sample_prior(PRNGKey(seed))`, as in
+(wae_jax.evaluation.sample_metrics). The noise is `prior_noise(config, n, seed=0)`, as in
 `python -m wae_jax.evaluate --seed=0`, so a logged value is reproduced by evaluating
 that checkpoint with the same sample count and reference.
 """
@@ -17,15 +17,17 @@ from jax.sharding import Mesh
 from wae_jax.evaluation.batching import map_batches
 from wae_jax.evaluation.sample_metrics import SampleScorer
 from wae_jax.training import figures, methods, steps
+from wae_jax.training.random_streams import stream_key
 from wae_jax.training.state import TrainState
 
 SAMPLE_SEED = 0
 
 
 def prior_noise(config: ml_collections.ConfigDict, num_samples: int, seed: int) -> np.ndarray:
-    """float32 [num_samples, latent_dim] draws of N(0, prior_std^2 I)."""
-    return np.asarray(methods.sample_prior(jax.random.PRNGKey(seed), num_samples,
-                                           config.latent_dim, config.prior_std))
+    """float32 [num_samples, latent_dim] draws of N(0, prior_std^2 I), stream sample_eval."""
+    rng = stream_key(jax.random.PRNGKey(seed), "sample_eval")
+    return np.asarray(methods.sample_prior(rng, num_samples, config.latent_dim,
+                                           config.prior_std))
 
 
 def apply_in_batches(fn: Callable[[TrainState, jax.Array], jax.Array], state: TrainState,

@@ -16,6 +16,7 @@ import ml_collections
 import optax
 
 from wae_jax.training import methods
+from wae_jax.training.random_streams import stream_key
 
 Params = Any
 
@@ -28,7 +29,7 @@ class TrainState(flax.struct.PyTreeNode):
     adversary_params: Params  # WAE-GAN latent adversary ({} for other methods)
     adversary_opt_state: optax.OptState  # its own Adam state (EmptyState for other methods)
     hparams: dict[str, jax.Array]  # per-model float32 scalars, see HPARAMS
-    rng: jax.Array  # base PRNG key (raw uint32[2]); step keys are fold_in(rng, step)
+    rng: jax.Array  # root key PRNGKey(seed) (raw uint32[2]) of the named random_streams
 
 
 # Config fields copied into TrainState.hparams (the per-model hyper-parameters).
@@ -54,14 +55,18 @@ def set_learning_rate(opt_state: optax.OptState, learning_rate: jax.Array) -> op
 def create_train_state(config: ml_collections.ConfigDict, model: nn.Module,
                        adversary: nn.Module | None, image_shape: tuple[int, int, int],
                        rng: jax.Array) -> TrainState:
-    """Initial parameters and optimizer states; pure, so it can be jitted with shardings."""
-    init_rng, noise_rng, adversary_rng, base_rng = jax.random.split(rng, 4)
+    """Initial parameters and optimizer states; pure, so it can be jitted with shardings.
+
+    `rng` = PRNGKey(seed) is kept as the state's root key; each use derives its own stream.
+    """
     x = jnp.zeros((2, *image_shape), jnp.float32)
-    variables = model.init({"params": init_rng, "noise": noise_rng}, x, train=False)
+    variables = model.init({"params": stream_key(rng, "params"),
+                            "noise": stream_key(rng, "init_noise")}, x, train=False)
     params = variables["params"]
     adversary_params, adversary_opt_state = {}, optax.EmptyState()
     if methods.METHODS[config.method].adversary:
-        adversary_params = adversary.init(adversary_rng, jnp.zeros((2, config.latent_dim)))
+        adversary_params = adversary.init(stream_key(rng, "adversary_params"),
+                                          jnp.zeros((2, config.latent_dim)))
         adversary_params = adversary_params["params"]
         adversary_opt_state = make_optimizer(
             config, config.adversary_learning_rate).init(adversary_params)
@@ -73,7 +78,7 @@ def create_train_state(config: ml_collections.ConfigDict, model: nn.Module,
         adversary_params=adversary_params,
         adversary_opt_state=adversary_opt_state,
         hparams={name: jnp.asarray(config[name], jnp.float32) for name in HPARAMS},
-        rng=base_rng)
+        rng=rng)
 
 
 def abstract_train_state(config: ml_collections.ConfigDict, model: nn.Module,

@@ -1,11 +1,11 @@
 """Pure updates and evaluation functions, and their compilation over a ('data',) mesh.
 
 `make_train_step` returns `train_step(state, batch) -> (state, metrics)`: no side
-effects, randomness from `fold_in(state.rng, state.step)`, so a step is a function
-of the state and the batch alone (resumption is exact, and `jax.vmap` over a
-stacked population of states works). `compile_train_step` jits it with explicit
-NamedShardings: the batch split over the 'data' axis, the state replicated, the
-input state donated.
+effects, randomness from `fold_in(stream_key(state.rng, "train"), state.step)`, so a
+step is a function of the state and the batch alone (resumption is exact, and
+`jax.vmap` over a stacked population of states works). `compile_train_step` jits it
+with explicit NamedShardings: the batch split over the 'data' axis, the state
+replicated, the input state donated.
 """
 
 import functools
@@ -19,18 +19,12 @@ import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from wae_jax.training import methods, schedules
+from wae_jax.training.random_streams import stream_key
 from wae_jax.training.state import TrainState, make_optimizer, set_learning_rate
 
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
 TrainStep = Callable[[TrainState, Batch], tuple[TrainState, Metrics]]
-
-# Independent random streams derived from the state's base key.
-TRAIN_STREAM, EVAL_STREAM, FIGURE_STREAM, PRETRAIN_STREAM = range(4)
-
-
-def stream_key(rng: jax.Array, stream: int) -> jax.Array:
-    return jax.random.fold_in(rng, stream)
 
 
 def _adam_update(config, grads, opt_state, params, learning_rate):
@@ -63,7 +57,7 @@ def make_train_step(config: ml_collections.ConfigDict, model: nn.Module,
     loss_fn = functools.partial(methods.autoencoder_loss, config, model, adversary)
 
     def train_step(state: TrainState, batch: Batch) -> tuple[TrainState, Metrics]:
-        step_rng = jax.random.fold_in(stream_key(state.rng, TRAIN_STREAM), state.step)
+        step_rng = jax.random.fold_in(stream_key(state.rng, "train"), state.step)
         ae_rng, adversary_rng = jax.random.split(step_rng)
         lambda_ = schedules.penalty_weight(state.hparams["lambda_"],
                                            state.hparams["lambda_growth"], state.step,
@@ -99,7 +93,7 @@ def make_eval_step(config: ml_collections.ConfigDict, model: nn.Module,
         lambda_ = schedules.penalty_weight(state.hparams["lambda_"],
                                            state.hparams["lambda_growth"], state.step,
                                            steps_per_epoch)
-        rng = stream_key(state.rng, EVAL_STREAM)  # fixed: eval noise is the same every time
+        rng = stream_key(state.rng, "eval")  # fixed: eval noise is the same every time
         _, (aux, _, _) = methods.autoencoder_loss(
             config, model, adversary, state.params, state.batch_stats, state.adversary_params,
             images, rng, lambda_, False)
@@ -123,7 +117,7 @@ def make_figure_fns(config: ml_collections.ConfigDict, model: nn.Module
 
     def encode(state: TrainState, images: jax.Array) -> jax.Array:
         mean, _ = model.apply(variables(state), images, False, method=model.encode,
-                              rngs={"noise": stream_key(state.rng, FIGURE_STREAM)})
+                              rngs={"noise": stream_key(state.rng, "figure_codes")})
         return mean
 
     def decode(state: TrainState, z: jax.Array) -> jax.Array:
