@@ -68,15 +68,14 @@ def _saved_steps(directory) -> list[str]:
 def test_best_checkpoint_keeps_the_lowest_value(tmp_path):
     best = checkpointing.BestCheckpoint(str(tmp_path), "fid")
     offers = [(2, 30.0), (4, 20.0), (6, 25.0), (8, 20.0), (10, 12.5)]
-    saved = [best.offer(step, _state(step), value,
-                        {"num_samples": 9, "reference": {"split": "train"}})
+    saved = [best.offer(step, _state(step), value, {**DETAILS, "num_samples": 9})
              for step, value in offers]
     assert saved == [True, True, False, False, True]  # ties do not replace the best
     assert _saved_steps(tmp_path / checkpointing.BEST_DIR) == ["10"]
     state, score = best.restore(checkpointing.abstract_like(_state(0.0)))
     best.close()
     assert score == {"metric": "fid", "value": 12.5, "step": 10, "reference_split": "train",
-                     "details": {"num_samples": 9, "reference": {"split": "train"}}}
+                     "details": {**DETAILS, "num_samples": 9}}
     np.testing.assert_array_equal(np.asarray(state["w"]), np.asarray(_state(10)["w"]))
 
 
