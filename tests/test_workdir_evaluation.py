@@ -59,6 +59,7 @@ def test_cli_writes_eval_json_and_figures(run_dir, tmp_path):
     assert result.stderr.count("Load dataset info") <= 1
     report = json.loads((tmp_path / "eval.json").read_text())
     assert report["checkpoint_step"] == 8 and report["num_samples"] == NUM_SAMPLES
+    assert report["reference_split"] == "test"  # reports on test by default
     test = report["test"]
     assert test["num_images"] == NUM_TEST and test["cost"] == "l2sq"
     assert test["reconstruction_cost"] > 0 and math.isfinite(test["penalty"])
@@ -98,19 +99,23 @@ def test_older_checkpoint_and_fixed_seed(run_dir, tmp_path):
 
 def test_best_checkpoint_reproduces_the_logged_score(run_dir, tmp_path):
     """--checkpoint=best restores checkpoints_best, and the same 16 samples (seed 0) and
-    reference give exactly the classifier_fd that the trainer logged at that step."""
+    reference (the selection's: the first 16 training images) give exactly the
+    classifier_fd that the trainer logged at that step."""
     logged = {r["step"]: r["sample/classifier_fd"]
               for r in metrics_writer.read_jsonl(run_dir) if "sample/classifier_fd" in r}
     result = _cli(f"--workdir={run_dir}", "--checkpoint=best", "--num_samples=16",
-                  "--metrics=classifier_fd", "--reference_n=16", f"--output_dir={tmp_path}")
+                  "--metrics=classifier_fd", "--reference_split=train", "--reference_n=16",
+                  f"--output_dir={tmp_path}")
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads((tmp_path / "eval.json").read_text())
     step = report["checkpoint_step"]
     assert report["checkpoint"] == "best" and step == min(logged, key=logged.get)
     assert report["best_checkpoint_score"]["value"] == logged[step]
+    selected_on = report["best_checkpoint_score"]["reference_split"]
+    assert report["reference_split"] == selected_on == "train"
     assert report["classifier_fd"]["value"] == pytest.approx(logged[step], rel=1e-9)
-    assert report["classifier_fd"]["reference"] == {"dataset": "mnist", "split": "test",
-                                                   "n": NUM_TEST}
+    assert report["classifier_fd"]["reference"] == {"dataset": "mnist", "split": "train",
+                                                   "n": 16}
     assert "not Inception" in report["classifier_fd"]["network"]
 
 
@@ -118,6 +123,7 @@ def test_best_checkpoint_reproduces_the_logged_score(run_dir, tmp_path):
     (("--checkpoint=best",), "no best checkpoint"),
     (("--checkpoint=latest",), "no config.json"),
     (("--metrics=fid,is",), "unknown ['is']"),
+    (("--reference_split=validation",), "--reference_split=validation: use one of mnist's"),
 ])
 def test_errors_are_one_line_with_status_2(run_dir, tmp_path, flags, message):
     workdir = tmp_path / "copy"

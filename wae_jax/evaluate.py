@@ -24,9 +24,13 @@ _METRICS = flags.DEFINE_list(
     "Inception runs at about 3 images/s, so FID of 10,000 samples takes about an hour: "
     "--metrics=classifier_fd or --metrics= (none) skip it; sharpness, test metrics and "
     "figures are always written.")
+_REFERENCE_SPLIT = flags.DEFINE_string(
+    "reference_split", "test", "The split the sample metrics compare with: test (report), "
+    "or the training run's selection reference (config.sample_eval.reference_split: train, "
+    "validation) to reproduce its logged values.")
 _REFERENCE_N = flags.DEFINE_integer(
-    "reference_n", None, "First n test images as the metrics' reference (default: the "
-    "whole test split; features cached under $WAE_JAX_CACHE_DIR/reference_features).")
+    "reference_n", None, "First n images of --reference_split as the metrics' reference "
+    "(default: all; features cached under $WAE_JAX_CACHE_DIR/reference_features).")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the prior samples.")
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "Where to write (default: --workdir).")
 flags.mark_flags_as_required(["workdir"])
@@ -37,7 +41,8 @@ def main() -> None:
         results = workdir_evaluation.evaluate_workdir(
             _WORKDIR.value, num_samples=_NUM_SAMPLES.value, checkpoint=_CHECKPOINT.value,
             batch_size=_BATCH_SIZE.value, metrics=_METRICS.value, seed=_SEED.value,
-            reference_n=_REFERENCE_N.value, output_dir=_OUTPUT_DIR.value)
+            reference_n=_REFERENCE_N.value, reference_split=_REFERENCE_SPLIT.value,
+            output_dir=_OUTPUT_DIR.value)
     except workdir_evaluation.EvaluationError as error:
         cli.exit_with(str(error), 2)
     logging.info("checkpoint step %d evaluated: %s", results["checkpoint_step"], results)

@@ -204,7 +204,7 @@ def _write_json(path: str, results: dict) -> None:
 def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str = "latest",
                      batch_size: int = 500, metrics: Sequence[str] = ("fid", "kid"),
                      seed: int = 0, reference_n: Optional[int] = None,
-                     cache_dir: Optional[str] = None,
+                     reference_split: str = "test", cache_dir: Optional[str] = None,
                      output_dir: Optional[str] = None) -> dict[str, Any]:
     """Evaluates one checkpoint of `workdir`; writes <output_dir>/eval.json and
     <output_dir>/eval_figures/*.png (output_dir defaults to workdir); returns the dict.
@@ -212,7 +212,8 @@ def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str
     Samples are decoded from N(0, prior_std^2 I) drawn with `seed`, so repeated runs
     compare like with like (the trainer's sample evaluation uses seed 0).
     `metrics` are names from evaluation.sample_metrics.METRICS, scored against the
-    first `reference_n` test images (None: all).
+    first `reference_n` images (None: all) of `reference_split`: test, to report (the
+    trainer selects checkpoints_best on sample_eval.reference_split, never test).
     """
     if num_samples < 2 or batch_size < 1:
         raise EvaluationError(f"--num_samples={num_samples}, --batch_size={batch_size}: need "
@@ -222,6 +223,10 @@ def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str
     except ValueError as error:
         raise EvaluationError(str(error)) from None
     config = load_config(workdir)
+    splits = data.DATASETS[config.dataset].splits
+    if reference_split not in splits:
+        raise EvaluationError(f"--reference_split={reference_split}: use one of {config.dataset}'s "
+                              f"splits {splits}")
     image_shape = tuple(data.image_shape(config.dataset))
     model = models.build_autoencoder(config.model, image_shape)
     adversary = (models.build_adversary(config.model)
@@ -245,7 +250,7 @@ def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str
     results: dict[str, Any] = {
         "workdir": os.path.abspath(workdir), "checkpoint": checkpoint,
         "checkpoint_step": int(step), "method": config.method, "dataset": config.dataset,
-        "num_samples": num_samples, "sample_seed": seed,
+        "num_samples": num_samples, "sample_seed": seed, "reference_split": reference_split,
         "test": {"num_images": len(test_images), "batch_size": batch_size,
                  "reconstruction_cost": objective["reconstruction"], "cost": config.cost,
                  "penalty": objective["penalty"], "penalty_measure": PENALTIES[config.method]},
@@ -258,10 +263,10 @@ def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str
     if metrics:
         try:
             scorer = sample_metrics.SampleScorer(
-                metrics, config.dataset, reference_n=reference_n,
+                metrics, config.dataset, split=reference_split, reference_n=reference_n,
                 data_dir=config.data_dir or None, cache_dir=cache_dir,
                 batch_size=min(batch_size, 50), classifier_steps=_classifier_steps(config))
-        except ValueError as error:  # e.g. reference_n beyond the test split
+        except ValueError as error:  # e.g. no such split, or reference_n beyond it
             raise EvaluationError(f"--metrics={','.join(metrics)}: {error}") from None
         results.update(scorer(samples_uint8))
     output_dir = output_dir or workdir

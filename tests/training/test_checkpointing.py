@@ -113,6 +113,9 @@ def test_config_differences_list_changed_fields(tmp_path):
         "learning_rate: 0.001 -> 0.5", "model.widths: [4, 4, 4, 4] -> [8, 8, 8, 8]"]
 
 
+DETAILS = {"reference": {"split": "train"}}  # what SampleScorer's results carry
+
+
 def _saved_steps(directory) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name.isdigit())
 
@@ -120,39 +123,39 @@ def _saved_steps(directory) -> list[str]:
 def test_best_checkpoint_keeps_the_lowest_value(tmp_path):
     best = checkpointing.BestCheckpoint(str(tmp_path), "fid")
     offers = [(2, 30.0), (4, 20.0), (6, 25.0), (8, 20.0), (10, 12.5)]
-    saved = [best.offer(step, _state(step), value, {"num_samples": 9})
+    saved = [best.offer(step, _state(step), value, {**DETAILS, "num_samples": 9})
              for step, value in offers]
     assert saved == [True, True, False, False, True]  # ties do not replace the best
     assert _saved_steps(tmp_path / checkpointing.BEST_DIR) == ["10"]
     state, score = best.restore(checkpointing.abstract_like(_state(0.0)))
     best.close()
-    assert score == {"metric": "fid", "value": 12.5, "step": 10,
-                     "details": {"num_samples": 9}}
+    assert score == {"metric": "fid", "value": 12.5, "step": 10, "reference_split": "train",
+                     "details": {**DETAILS, "num_samples": 9}}
     np.testing.assert_array_equal(np.asarray(state["w"]), np.asarray(_state(10)["w"]))
 
 
 def test_a_resumed_run_continues_from_the_stored_best(tmp_path):
     best = checkpointing.BestCheckpoint(str(tmp_path), "fid")
-    best.offer(6, _state(6), 20.0, {})
+    best.offer(6, _state(6), 20.0, DETAILS)
     best.close()
     resumed = checkpointing.BestCheckpoint(str(tmp_path), "fid")
     assert resumed.score["value"] == 20.0 and resumed.score["step"] == 6
     # Steps up to 6 repeat the stored best's trajectory; later ones must beat its value.
-    assert not resumed.offer(4, _state(4), 1.0, {})
-    assert not resumed.offer(8, _state(8), 21.0, {})
-    assert resumed.offer(10, _state(10), 19.0, {})
+    assert not resumed.offer(4, _state(4), 1.0, DETAILS)
+    assert not resumed.offer(8, _state(8), 21.0, DETAILS)
+    assert resumed.offer(10, _state(10), 19.0, DETAILS)
     resumed.close()
     assert _saved_steps(tmp_path / checkpointing.BEST_DIR) == ["10"]
 
 
 def test_best_checkpoint_of_another_metric_is_refused(tmp_path):
     best = checkpointing.BestCheckpoint(str(tmp_path), "fid")
-    best.offer(2, _state(2), 20.0, {})
+    best.offer(2, _state(2), 20.0, DETAILS)
     best.close()
     with pytest.raises(ValueError, match="keeps the best by 'fid'; use that metric"):
         checkpointing.BestCheckpoint(str(tmp_path), "classifier_fd")
     reader = checkpointing.BestCheckpoint(str(tmp_path))  # no metric: read-only
     assert reader.score["metric"] == "fid"
     with pytest.raises(ValueError, match="read-only"):
-        reader.offer(4, _state(4), 1.0, {})
+        reader.offer(4, _state(4), 1.0, DETAILS)
     reader.close()

@@ -7,8 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from wae_jax import models
+from wae_jax.evaluation import sample_metrics
 from wae_jax.training import checkpointing, metrics_writer, sample_quality, steps, trainer
-from tests.training.tiny import tiny_config
+from tests.training.tiny import SHAPE, tiny_config
 
 
 def test_apply_in_batches_pads_the_last_batch_and_compiles_once():
@@ -50,8 +52,17 @@ def _sample_config(data_dir):
 
 def test_periodic_scores_keep_the_best_checkpoint(data_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("WAE_JAX_CACHE_DIR", str(tmp_path / "cache"))
+    reference_splits = []  # every split the scorer reads reference images from
+
+    def spy(dataset, split, *args, **kwargs):
+        reference_splits.append(split)
+        return reference_features(dataset, split, *args, **kwargs)
+
+    reference_features = sample_metrics.reference_features
+    monkeypatch.setattr(sample_metrics, "reference_features", spy)
     workdir = tmp_path / "run"
     trainer.train_and_evaluate(_sample_config(data_dir), str(workdir))
+    assert reference_splits == ["train"]  # selection never reads the test split
     logged = {r["step"]: r["sample/classifier_fd"]
               for r in metrics_writer.read_jsonl(str(workdir)) if "sample/classifier_fd" in r}
     assert sorted(logged) == [4, 8] and all(math.isfinite(v) for v in logged.values())
@@ -59,6 +70,8 @@ def test_periodic_scores_keep_the_best_checkpoint(data_dir, tmp_path, monkeypatc
     best = checkpointing.BestCheckpoint(str(workdir))
     assert best.score["step"] == best_step and best.score["value"] == logged[best_step]
     assert best.score["details"]["num_samples"] == 16
+    assert best.score["reference_split"] == "train"
+    assert best.score["details"]["reference"] == {"dataset": "mnist", "split": "train", "n": 16}
     best.close()
     assert [p.name for p in (workdir / checkpointing.BEST_DIR).iterdir() if p.name.isdigit()
             ] == [str(best_step)]
@@ -75,3 +88,18 @@ def test_non_finite_score_stops_before_any_best_is_saved(data_dir, tmp_path, mon
     best_dir = tmp_path / "run" / checkpointing.BEST_DIR
     assert not [p for p in best_dir.iterdir() if p.name.isdigit()]
     assert not (tmp_path / "run" / "checkpoints" / "4").exists()
+
+
+def test_selecting_on_test_is_allowed_only_explicitly_and_warns(monkeypatch, caplog):
+    splits = []  # the split of every SampleScorer the evaluator builds
+    monkeypatch.setattr(sample_quality, "SampleScorer",
+                        lambda metrics, dataset, **kwargs: splits.append(kwargs["split"]))
+    config = _sample_config("")
+    model = models.build_autoencoder(config.model, SHAPE)
+    sample_quality.SampleQuality(config, model, steps.make_mesh())
+    assert splits == ["train"] and "test split" not in caplog.text
+    config.sample_eval.reference_split, config.sample_eval.select_on_test = "test", True
+    sample_quality.SampleQuality(config, model, steps.make_mesh())
+    assert splits == ["train", "test"]
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "selected on the test split" in warnings[0].getMessage()

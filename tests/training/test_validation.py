@@ -68,6 +68,33 @@ def test_classifier_fd_needs_a_labelled_dataset():
     assert "classifier_fd needs class labels, which celeb_a_64 lacks; use fid" in _error(config)
 
 
+@pytest.mark.parametrize("name, split", [("mnist_mmd", "validation"),
+                                         ("celeba_mmd", "holdout")])
+def test_reference_split_must_exist(name, split):
+    config = tiny_config("wae_mmd", "", name=name)
+    config.sample_eval.reference_split = split
+    assert f"config.sample_eval.reference_split={split!r}: " in _error(config)
+
+
+def test_selecting_on_test_needs_select_on_test():
+    config = tiny_config("wae_mmd", "")
+    config.sample_eval.reference_split = "test"
+    message = _error(config)
+    assert message.startswith("config.sample_eval.reference_split='test': ")
+    assert "set sample_eval.select_on_test=True to select on test anyway" in message
+    config.sample_eval.select_on_test = True
+    validation.validate_config(config, 1)
+
+
+def test_selection_references_are_train_and_validation():
+    """Paper configs select on the first 10,000 training images (MNIST, Fashion-MNIST)
+    and on CelebA's official validation partition."""
+    for name, split in (("mnist_mmd", "train"), ("fashion_mnist_gan", "train"),
+                        ("celeba_gan", "validation")):
+        options = tiny_config("wae_mmd", "", name=name).sample_eval
+        assert (options.reference_split, options.select_on_test) == (split, False), name
+
+
 def test_unknown_sample_eval_field_is_rejected():
     config = ml_collections.ConfigDict(tiny_config("wae_mmd", "").to_dict())
     config.sample_eval.fid_every = 5

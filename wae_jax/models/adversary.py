@@ -10,14 +10,17 @@ from typing import Sequence
 import flax.linen as nn
 import jax
 
+from wae_jax.models.initializers import FLAX, Initializers
+
 
 class LatentAdversary(nn.Module):
     """z [B, d] -> logits [B] (positive: "drawn from the prior")."""
     hidden: Sequence[int] = (512,) * 4
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, z: jax.Array) -> jax.Array:
         h = z
         for width in self.hidden:
-            h = nn.relu(nn.Dense(width)(h))
-        return nn.Dense(1)(h)[:, 0]
+            h = nn.relu(nn.Dense(width, kernel_init=self.inits.dense)(h))
+        return nn.Dense(1, kernel_init=self.inits.dense)(h)[:, 0]

@@ -17,21 +17,24 @@ import flax.linen as nn
 import jax
 
 from wae_jax.models.conv import Conv, ConvTranspose
+from wae_jax.models.initializers import FLAX, Initializers
 
 
 class AugmentationConvEncoder(nn.Module):
     widths: Sequence[int] = (32, 64)
     hidden: Sequence[int] = (16,)
     lowering: str = "auto"
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool) -> jax.Array:
         del train
         for width in self.widths:
-            x = nn.relu(Conv(width, 3, strides=2, padding="SAME", lowering=self.lowering)(x))
+            x = nn.relu(Conv(width, 3, strides=2, padding="SAME", lowering=self.lowering,
+                             kernel_init=self.inits.conv)(x))
         h = x.reshape(x.shape[0], -1)
         for width in self.hidden:
-            h = nn.relu(nn.Dense(width)(h))
+            h = nn.relu(nn.Dense(width, kernel_init=self.inits.dense)(h))
         return h
 
 
@@ -40,6 +43,7 @@ class AugmentationConvDecoder(nn.Module):
     image_shape: tuple[int, int, int]
     widths: Sequence[int] = (64, 32)
     lowering: str = "auto"
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool) -> jax.Array:
@@ -49,9 +53,11 @@ class AugmentationConvDecoder(nn.Module):
         if height % scale or width % scale:
             raise ValueError(f"image_shape={self.image_shape}: {len(self.widths)} "
                              f"upsamplings need height and width divisible by {scale}")
-        x = nn.Dense(height // scale * width // scale * self.widths[0])(z)
+        x = nn.Dense(height // scale * width // scale * self.widths[0],
+                     kernel_init=self.inits.dense)(z)
         x = nn.relu(x.reshape(z.shape[0], height // scale, width // scale, self.widths[0]))
         for features in self.widths:
             x = nn.relu(ConvTranspose(features, 3, strides=2, padding=1, output_padding=1,
-                                      lowering=self.lowering)(x))
-        return Conv(channels, 3, lowering=self.lowering)(x)
+                                      lowering=self.lowering,
+                                      kernel_init=self.inits.conv_transpose)(x))
+        return Conv(channels, 3, lowering=self.lowering, kernel_init=self.inits.conv)(x)

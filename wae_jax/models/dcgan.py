@@ -7,6 +7,7 @@ latent head's). Decoder ("dcgan_mod" in that code): dense to a
 transposed convolutions with batch norm and ReLU, then a stride-1 convolution to
 the image channels. MNIST: 4x4 kernels, 28->14->7->4->2 and 7->14->28.
 CelebA: 5x5 kernels, 64->32->16->8->4 and 8->16->32->64.
+`batch_norm=False` drops every batch norm (the paper's CelebA VAE baseline).
 """
 
 import functools
@@ -16,6 +17,7 @@ import flax.linen as nn
 import jax
 
 from wae_jax.models.conv import Conv, ConvTranspose
+from wae_jax.models.initializers import FLAX, Initializers
 
 # The official code's batch norm: decay 0.9, epsilon 1e-5.
 BatchNorm = functools.partial(nn.BatchNorm, momentum=0.9, epsilon=1e-5)
@@ -38,13 +40,17 @@ class DCGANEncoder(nn.Module):
     widths: Sequence[int] = (128, 256, 512, 1024)
     kernel_size: int = 4
     lowering: str = "auto"
+    batch_norm: bool = True
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool) -> jax.Array:
         for width in self.widths:
             x = Conv(width, self.kernel_size, strides=2, padding="SAME",
-                     lowering=self.lowering)(x)
-            x = nn.relu(BatchNorm(use_running_average=not train)(x))
+                     lowering=self.lowering, kernel_init=self.inits.conv)(x)
+            if self.batch_norm:
+                x = BatchNorm(use_running_average=not train)(x)
+            x = nn.relu(x)
         return x.reshape(x.shape[0], -1)
 
 
@@ -54,6 +60,8 @@ class DCGANDecoder(nn.Module):
     widths: Sequence[int] = (1024, 512, 256)
     kernel_size: int = 4
     lowering: str = "auto"
+    batch_norm: bool = True
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool) -> jax.Array:
@@ -62,12 +70,16 @@ class DCGANDecoder(nn.Module):
         if height % scale or width % scale:
             raise ValueError(f"image_shape={self.image_shape}: {len(self.widths) - 1} "
                              f"upsamplings need height and width divisible by {scale}")
-        x = nn.Dense(height // scale * width // scale * self.widths[0])(z)
+        x = nn.Dense(height // scale * width // scale * self.widths[0],
+                     kernel_init=self.inits.dense)(z)
         x = nn.relu(x.reshape(z.shape[0], height // scale, width // scale, self.widths[0]))
         padding, output_padding = doubling_padding(self.kernel_size)
         for features in self.widths[1:]:
             x = ConvTranspose(features, self.kernel_size, strides=2, padding=padding,
-                              output_padding=output_padding, lowering=self.lowering)(x)
-            x = nn.relu(BatchNorm(use_running_average=not train)(x))
+                              output_padding=output_padding, lowering=self.lowering,
+                              kernel_init=self.inits.conv_transpose)(x)
+            if self.batch_norm:
+                x = BatchNorm(use_running_average=not train)(x)
+            x = nn.relu(x)
         return Conv(channels, self.kernel_size, strides=1, padding="SAME",
-                    lowering=self.lowering)(x)
+                    lowering=self.lowering, kernel_init=self.inits.conv)(x)

@@ -7,18 +7,24 @@ be combined with every kind:
   noise          "universal approximator" (Makhzani et al.): z = f(x, eps), eps ~ N(0, I).
 """
 
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+from wae_jax.models.initializers import FLAX, Initializers
 
 
 class DeterministicHead(nn.Module):
     """A linear map to the code; returns `(z, None)`."""
     latent_dim: int
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, features: jax.Array) -> tuple[jax.Array, None]:
-        return nn.Dense(self.latent_dim, name="mean")(features), None
+        code = nn.Dense(self.latent_dim, kernel_init=self.inits.dense, name="mean")(features)
+        return code, None
 
 
 class GaussianHead(nn.Module):
@@ -32,11 +38,12 @@ class GaussianHead(nn.Module):
     latent_dim: int
     logvar_clamp: float
     nonpositive: bool = False
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, features: jax.Array) -> tuple[jax.Array, jax.Array]:
-        mean = nn.Dense(self.latent_dim, name="mean")(features)
-        logvar = nn.Dense(self.latent_dim, name="logvar")(features)
+        dense = functools.partial(nn.Dense, self.latent_dim, kernel_init=self.inits.dense)
+        mean, logvar = dense(name="mean")(features), dense(name="logvar")(features)
         if self.nonpositive:
             mean, logvar = jnp.minimum(mean, 0.0), jnp.minimum(logvar, 0.0)
         return mean, jnp.clip(logvar, -self.logvar_clamp, self.logvar_clamp)
@@ -57,11 +64,13 @@ class NoiseHead(nn.Module):
     latent_dim: int
     noise_dim: int
     hidden: int
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, features: jax.Array) -> tuple[jax.Array, None]:
-        code = nn.Dense(self.latent_dim, name="mean")(features)
+        dense = functools.partial(nn.Dense, kernel_init=self.inits.dense)
+        code = dense(self.latent_dim, name="mean")(features)
         eps = jax.random.normal(self.make_rng("noise"), (features.shape[0], self.noise_dim),
                                 features.dtype)
-        h = nn.relu(nn.Dense(self.hidden, name="mix")(jnp.concatenate([code, eps], -1)))
-        return code + nn.Dense(self.latent_dim, name="perturbation")(h), None
+        h = nn.relu(dense(self.hidden, name="mix")(jnp.concatenate([code, eps], -1)))
+        return code + dense(self.latent_dim, name="perturbation")(h), None

@@ -16,6 +16,7 @@ import flax.linen as nn
 import jax
 
 from wae_jax.models.conv import Conv, ConvTranspose
+from wae_jax.models.initializers import FLAX, Initializers
 
 # PyTorch's BatchNorm2d defaults: momentum 0.1 (= flax momentum 0.9), eps 1e-5.
 BatchNorm = functools.partial(nn.BatchNorm, momentum=0.9, epsilon=1e-5)
@@ -27,12 +28,17 @@ DECODER_OUTPUT_PADDINGS = (0, 1, 1)
 class PythaeMNISTEncoder(nn.Module):
     widths: Sequence[int] = (128, 256, 512, 1024)
     lowering: str = "auto"
+    batch_norm: bool = True
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool) -> jax.Array:
         for width in self.widths:
-            x = Conv(width, 4, strides=2, padding=1, lowering=self.lowering)(x)
-            x = nn.relu(BatchNorm(use_running_average=not train)(x))
+            x = Conv(width, 4, strides=2, padding=1, lowering=self.lowering,
+                     kernel_init=self.inits.conv)(x)
+            if self.batch_norm:
+                x = BatchNorm(use_running_average=not train)(x)
+            x = nn.relu(x)
         return x.reshape(x.shape[0], -1)
 
 
@@ -41,15 +47,20 @@ class PythaeMNISTDecoder(nn.Module):
     widths: Sequence[int] = (1024, 512, 256)
     channels: int = 1
     lowering: str = "auto"
+    batch_norm: bool = True
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool) -> jax.Array:
-        x = nn.Dense(4 * 4 * self.widths[0])(z).reshape(z.shape[0], 4, 4, self.widths[0])
+        x = nn.Dense(4 * 4 * self.widths[0], kernel_init=self.inits.dense)(z)
+        x = x.reshape(z.shape[0], 4, 4, self.widths[0])
         out_features = (*self.widths[1:], self.channels)
         for i, (features, output_padding) in enumerate(
                 zip(out_features, DECODER_OUTPUT_PADDINGS, strict=True)):
             x = ConvTranspose(features, 3, strides=2, padding=1, output_padding=output_padding,
-                              lowering=self.lowering)(x)
+                              lowering=self.lowering, kernel_init=self.inits.conv_transpose)(x)
             if i < len(out_features) - 1:
-                x = nn.relu(BatchNorm(use_running_average=not train)(x))
+                if self.batch_norm:
+                    x = BatchNorm(use_running_average=not train)(x)
+                x = nn.relu(x)
         return x

@@ -9,6 +9,9 @@ model_config fields (an ml_collections.ConfigDict or any mapping with `.get`):
   nonpositive_heads  W2-VAE's min(0, .) on the gaussian heads               (False)
   noise_dim, noise_hidden  noise encoder: eps size, mixing layer width      (latent_dim, 256)
   conv_lowering      passed to every Conv/ConvTranspose: auto | xla | rewrite ("auto")
+  initializer        a key of INITIALIZERS, for every kernel of the auto-encoder
+                     and the adversary: flax | wae                          ("flax")
+  batch_norm         False drops every batch norm (dcgan_*, pythae_mnist, resnet_v2) (True)
   hidden             mlp: encoder hidden sizes, decoder mirrored            ((512, 256))
   widths             dcgan_*, pythae_mnist: encoder conv widths, decoder mirrored
                                                                   ((128, 256, 512, 1024))
@@ -30,6 +33,7 @@ from wae_jax.models.autoencoder import OUTPUT_ACTIVATIONS, AutoEncoder
 from wae_jax.models.classifier import Classifier
 from wae_jax.models.dcgan import DCGANDecoder, DCGANEncoder
 from wae_jax.models.heads import DeterministicHead, GaussianHead, NoiseHead
+from wae_jax.models.initializers import INITIALIZERS, Initializers
 from wae_jax.models.mlp import MLPDecoder, MLPEncoder
 from wae_jax.models.pythae import PythaeMNISTDecoder, PythaeMNISTEncoder
 from wae_jax.models.resnet import ResNetV2Decoder, ResNetV2Encoder
@@ -83,12 +87,26 @@ def _lowering(config: ModelConfig) -> str:
     return _get(config, "conv_lowering", "auto")
 
 
+def _inits(config: ModelConfig) -> Initializers:
+    name = _get(config, "initializer", "flax")
+    if name not in INITIALIZERS:
+        raise ValueError(f"model_config.initializer={name!r}: use one of {tuple(INITIALIZERS)}")
+    return INITIALIZERS[name]
+
+
+def _batch_norm(config: ModelConfig) -> bool:
+    value = _get(config, "batch_norm", True)
+    if not isinstance(value, bool):
+        raise ValueError(f"model_config.batch_norm={value!r}: use True or False")
+    return value
+
+
 Backbones = tuple[nn.Module, nn.Module]
 
 
 def _mlp(config: ModelConfig, image_shape: ImageShape) -> Backbones:
     hidden = _sizes(config, "hidden", (512, 256))
-    return MLPEncoder(hidden), MLPDecoder(image_shape, hidden[::-1])
+    return MLPEncoder(hidden, _inits(config)), MLPDecoder(image_shape, hidden[::-1], _inits(config))
 
 
 def _dcgan(kernel_size: int, num_upsamplings: int
@@ -97,30 +115,37 @@ def _dcgan(kernel_size: int, num_upsamplings: int
     def build(config: ModelConfig, image_shape: ImageShape) -> Backbones:
         widths = _sizes(config, "widths", PAPER_WIDTHS, min_len=num_upsamplings + 1)
         decoder_widths = widths[::-1][:num_upsamplings + 1]
-        return (DCGANEncoder(widths, kernel_size, _lowering(config)),
-                DCGANDecoder(image_shape, decoder_widths, kernel_size, _lowering(config)))
+        options = dict(kernel_size=kernel_size, lowering=_lowering(config),
+                       batch_norm=_batch_norm(config), inits=_inits(config))
+        return (DCGANEncoder(widths, **options),
+                DCGANDecoder(image_shape, decoder_widths, **options))
     return build
 
 
 def _pythae_mnist(config: ModelConfig, image_shape: ImageShape) -> Backbones:
     widths = _sizes(config, "widths", PAPER_WIDTHS, exact_len=4)
-    return (PythaeMNISTEncoder(widths, _lowering(config)),
-            PythaeMNISTDecoder(widths[:0:-1], image_shape[-1], _lowering(config)))
+    options = dict(lowering=_lowering(config), batch_norm=_batch_norm(config),
+                   inits=_inits(config))
+    return (PythaeMNISTEncoder(widths, **options),
+            PythaeMNISTDecoder(widths[:0:-1], image_shape[-1], **options))
 
 
 def _resnet_v2(config: ModelConfig, image_shape: ImageShape) -> Backbones:
     stage_sizes = _sizes(config, "stage_sizes", (3, 4, 6, 3))
     width = _positive_int(config, "resnet_width", 64)
-    return (ResNetV2Encoder(stage_sizes, width, _lowering(config)),
-            ResNetV2Decoder(image_shape, stage_sizes, width, _lowering(config)))
+    options = dict(lowering=_lowering(config), batch_norm=_batch_norm(config),
+                   inits=_inits(config))
+    return (ResNetV2Encoder(stage_sizes, width, **options),
+            ResNetV2Decoder(image_shape, stage_sizes, width, **options))
 
 
 def _augmentation_conv(config: ModelConfig, image_shape: ImageShape) -> Backbones:
     # Own fields: the shared `widths` holds four DCGAN-sized entries in most configs.
     widths = _sizes(config, "augmentation_widths", (32, 64), exact_len=2)
     hidden = _sizes(config, "augmentation_hidden", (16,))
-    return (AugmentationConvEncoder(widths, hidden, _lowering(config)),
-            AugmentationConvDecoder(image_shape, widths[::-1], _lowering(config)))
+    options = dict(lowering=_lowering(config), inits=_inits(config))
+    return (AugmentationConvEncoder(widths, hidden, **options),
+            AugmentationConvDecoder(image_shape, widths[::-1], **options))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,20 +166,20 @@ ARCHITECTURES: dict[str, Architecture] = {
 
 
 def _deterministic_head(config: ModelConfig, latent_dim: int) -> nn.Module:
-    del config  # nothing to configure beyond the code size
-    return DeterministicHead(latent_dim)
+    return DeterministicHead(latent_dim, _inits(config))
 
 
 def _gaussian_head(config: ModelConfig, latent_dim: int) -> nn.Module:
     clamp = _required(config, "logvar_clamp", "a positive bound, e.g. 10.0")
     if clamp <= 0:
         raise ValueError(f"model_config.logvar_clamp={clamp}: use a positive bound")
-    return GaussianHead(latent_dim, float(clamp), bool(_get(config, "nonpositive_heads", False)))
+    return GaussianHead(latent_dim, float(clamp), bool(_get(config, "nonpositive_heads", False)),
+                        _inits(config))
 
 
 def _noise_head(config: ModelConfig, latent_dim: int) -> nn.Module:
     return NoiseHead(latent_dim, _positive_int(config, "noise_dim", latent_dim),
-                     _positive_int(config, "noise_hidden", 256))
+                     _positive_int(config, "noise_hidden", 256), _inits(config))
 
 
 HEADS: dict[str, Callable[[ModelConfig, int], nn.Module]] = {
@@ -187,6 +212,7 @@ def build_autoencoder(model_config: ModelConfig, image_shape: ImageShape) -> Aut
     if _get(model_config, "nonpositive_heads", False) and kind != "gaussian":
         raise ValueError(f"model_config.nonpositive_heads=True needs encoder='gaussian', "
                          f"not {kind!r}")
+    _batch_norm(model_config)  # checked for every arch, also those without batch norm
     encoder, decoder = arch.build(model_config, image_shape)
     head = HEADS[kind](model_config, latent_dim)
     return AutoEncoder(encoder, head, decoder, activation)
@@ -194,7 +220,8 @@ def build_autoencoder(model_config: ModelConfig, image_shape: ImageShape) -> Aut
 
 def build_adversary(model_config: ModelConfig) -> LatentAdversary:
     """WAE-GAN's latent adversary; adversary_hidden defaults to the MNIST (512,) * 4."""
-    return LatentAdversary(_sizes(model_config, "adversary_hidden", (512,) * 4))
+    return LatentAdversary(_sizes(model_config, "adversary_hidden", (512,) * 4),
+                           _inits(model_config))
 
 
 def build_classifier(model_config: ModelConfig) -> Classifier:

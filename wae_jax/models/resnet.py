@@ -16,17 +16,36 @@ conv (guide, section 4).
 
 import functools
 import math
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import flax.linen as nn
 import jax
 
 from wae_jax.models.conv import Conv
+from wae_jax.models.initializers import FLAX, Initializers
 
 # The official WAE code's batch-norm decay, as in the DCGAN nets, so running statistics
 # settle equally fast whichever backbone a sweep picks.
 BatchNorm = functools.partial(nn.BatchNorm, momentum=0.9, epsilon=1e-5)
 EXPANSION = 4  # bottleneck output channels per bottleneck width
+Layer = Callable[[jax.Array], jax.Array]
+
+
+def _identity(x: jax.Array) -> jax.Array:
+    return x
+
+
+def norm_factory(batch_norm: bool, train: bool) -> Callable[[], Layer]:
+    """Makes a fresh BatchNorm per call, or an identity when batch norm is off."""
+    if batch_norm:
+        return functools.partial(BatchNorm, use_running_average=not train)
+    return lambda: _identity
+
+
+def conv_factory(batch_norm: bool, lowering: str, inits: Initializers) -> Callable[..., Conv]:
+    """Convs of the blocks: no bias before a batch norm, a bias when there is none."""
+    return functools.partial(Conv, use_bias=not batch_norm, lowering=lowering,
+                             kernel_init=inits.conv)
 
 
 def feature_map_sizes(height: int, width: int, num_stages: int) -> list[tuple[int, int]]:
@@ -46,11 +65,13 @@ class BottleneckV2(nn.Module):
     features: int
     strides: int = 1
     lowering: str = "auto"
+    batch_norm: bool = True
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool) -> jax.Array:
-        conv = functools.partial(Conv, use_bias=False, lowering=self.lowering)
-        norm = functools.partial(BatchNorm, use_running_average=not train)
+        conv = conv_factory(self.batch_norm, self.lowering, self.inits)
+        norm = norm_factory(self.batch_norm, train)
         out = EXPANSION * self.features
         preact = nn.relu(norm()(x))
         shortcut = x
@@ -67,11 +88,13 @@ class UpBottleneckV2(nn.Module):
     features: int
     output_size: Optional[tuple[int, int]] = None
     lowering: str = "auto"
+    batch_norm: bool = True
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool) -> jax.Array:
-        conv = functools.partial(Conv, use_bias=False, lowering=self.lowering)
-        norm = functools.partial(BatchNorm, use_running_average=not train)
+        conv = conv_factory(self.batch_norm, self.lowering, self.inits)
+        norm = norm_factory(self.batch_norm, train)
 
         def resize(h: jax.Array) -> jax.Array:
             return h if self.output_size is None else resize_nearest(h, self.output_size)
@@ -91,16 +114,20 @@ class ResNetV2Encoder(nn.Module):
     stage_sizes: Sequence[int] = (3, 4, 6, 3)
     width: int = 64
     lowering: str = "auto"
+    batch_norm: bool = True
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool) -> jax.Array:
-        x = Conv(self.width, 3, use_bias=False, lowering=self.lowering, name="stem")(x)
+        x = conv_factory(self.batch_norm, self.lowering, self.inits)(self.width, 3,
+                                                                     name="stem")(x)
         for i, num_blocks in enumerate(self.stage_sizes):
             for j in range(num_blocks):
                 strides = 2 if i > 0 and j == 0 else 1
-                x = BottleneckV2(self.width * 2**i, strides, self.lowering)(x, train)
+                x = BottleneckV2(self.width * 2**i, strides, self.lowering, self.batch_norm,
+                                 self.inits)(x, train)
         # Pre-activation blocks leave their sum un-normalised: close with BN-ReLU.
-        x = nn.relu(BatchNorm(use_running_average=not train)(x))
+        x = nn.relu(norm_factory(self.batch_norm, train)()(x))
         return x.reshape(x.shape[0], -1)
 
 
@@ -110,6 +137,8 @@ class ResNetV2Decoder(nn.Module):
     stage_sizes: Sequence[int] = (3, 4, 6, 3)
     width: int = 64
     lowering: str = "auto"
+    batch_norm: bool = True
+    inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool) -> jax.Array:
@@ -117,10 +146,13 @@ class ResNetV2Decoder(nn.Module):
         num_stages = len(self.stage_sizes)
         sizes = feature_map_sizes(height, width, num_stages)
         top = EXPANSION * self.width * 2 ** (num_stages - 1)
-        x = nn.Dense(sizes[-1][0] * sizes[-1][1] * top)(z).reshape(z.shape[0], *sizes[-1], top)
+        x = nn.Dense(sizes[-1][0] * sizes[-1][1] * top, kernel_init=self.inits.dense)(z)
+        x = x.reshape(z.shape[0], *sizes[-1], top)
         for i in reversed(range(num_stages)):
             for j in range(self.stage_sizes[i]):
                 output_size = sizes[i] if i < num_stages - 1 and j == 0 else None
-                x = UpBottleneckV2(self.width * 2**i, output_size, self.lowering)(x, train)
-        x = nn.relu(BatchNorm(use_running_average=not train)(x))
-        return Conv(channels, 3, lowering=self.lowering, name="to_image")(x)
+                x = UpBottleneckV2(self.width * 2**i, output_size, self.lowering,
+                                   self.batch_norm, self.inits)(x, train)
+        x = nn.relu(norm_factory(self.batch_norm, train)()(x))
+        return Conv(channels, 3, lowering=self.lowering, kernel_init=self.inits.conv,
+                    name="to_image")(x)

@@ -147,7 +147,7 @@ class BestCheckpoint:
     bigWAE reports each model at its best-FID checkpoint. A state is saved only when
     its value improves on the stored one, which a resumed run reads back, so the best
     is never replaced by a worse one; its "score" item records the metric, the value,
-    the step and the evaluation's details.
+    the step, the reference split it was selected on and the evaluation's details.
     """
 
     def __init__(self, workdir: str, metric: Optional[str] = None):
@@ -174,7 +174,8 @@ class BestCheckpoint:
         best = self.score
         if best is not None and (step <= best["step"] or not value < best["value"]):
             return False
-        score = {"metric": self._metric, "value": value, "step": step, "details": details}
+        score = {"metric": self._metric, "value": value, "step": step,
+                 "reference_split": details["reference"]["split"], "details": details}
         self._manager.save(step, args=ocp.args.Composite(
             state=ocp.args.StandardSave(state), score=ocp.args.JsonSave(score)), force=True)
         self._manager.wait_until_finished()

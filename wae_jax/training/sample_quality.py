@@ -2,13 +2,16 @@
 
 Every `sample_eval.every_steps` (and at the last step) the trainer decodes
 `num_samples` prior samples and scores them with the named metrics
-(wae_jax.evaluation.sample_metrics). The noise is `prior_noise(config, n, seed=0)`, as in
-`python -m wae_jax.evaluate --seed=0`, so a logged value is reproduced by evaluating
-that checkpoint with the same sample count and reference.
+(wae_jax.evaluation.sample_metrics) against `sample_eval.reference_split`, the
+selection reference (never the test split unless select_on_test). The noise is
+`prior_noise(config, n, seed=0)`, as in `python -m wae_jax.evaluate --seed=0`, so a logged
+value is reproduced by evaluating that checkpoint with the same sample count and
+reference (--reference_split, --reference_n).
 """
 
 from typing import Any, Callable
 
+from absl import logging
 import jax
 import ml_collections
 import numpy as np
@@ -44,8 +47,12 @@ class SampleQuality:
 
     def __init__(self, config: ml_collections.ConfigDict, model, mesh: Mesh):
         options = config.sample_eval
+        if options.reference_split == "test":  # validation allows it only with select_on_test
+            logging.warning("sample_eval.reference_split='test': the best checkpoint is "
+                            "selected on the test split, so test scores of it are biased")
         self._scorer = SampleScorer(
-            options.metrics, config.dataset, reference_n=options.reference_n or None,
+            options.metrics, config.dataset, split=options.reference_split,
+            reference_n=options.reference_n or None,
             data_dir=config.data_dir or None, classifier_steps=options.classifier_steps)
         self._noise = prior_noise(config, options.num_samples, SAMPLE_SEED)
         self._decode = steps.compile_replicated(steps.make_figure_fns(config, model)["decode"],

@@ -119,7 +119,9 @@ SAMPLE_EVAL_FIELDS: dict[str, Check] = {
     "metrics": _sequence(_one_of(sample_metrics.METRICS)),
     "every_steps": _int(1),
     "num_samples": _int(2),
+    "reference_split": _str,
     "reference_n": lambda v: None if v == 0 else _int(2)(v),
+    "select_on_test": _bool,
     "keep_best": _one_of(("",) + tuple(sample_metrics.METRICS)),
     "batch_size": _int(1),
     "classifier_steps": _int(1),
@@ -185,6 +187,16 @@ def _check_sample_eval(config: ml_collections.ConfigDict) -> None:
     if "classifier_fd" in options.metrics and not data.DATASETS[config.dataset].labelled:
         _fail("sample_eval.metrics", tuple(options.metrics),
               f"classifier_fd needs class labels, which {config.dataset} lacks; use fid")
+    splits = data.DATASETS[config.dataset].splits
+    if options.reference_split not in splits:
+        _fail("sample_eval.reference_split", options.reference_split,
+              f"{config.dataset} has the splits {splits}; use one of them but 'test'")
+    if options.reference_split == "test" and not options.select_on_test:
+        # The best checkpoint would be chosen on the split it is then reported on.
+        _fail("sample_eval.reference_split", options.reference_split,
+              "model selection must not see the test split: use 'train' or 'validation' "
+              "(where the dataset has it), or set sample_eval.select_on_test=True to select "
+              "on test anyway")
 
 
 def _check_model(config: ml_collections.ConfigDict, image_shape: tuple[int, int, int]) -> None:
