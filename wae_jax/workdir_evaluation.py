@@ -84,7 +84,10 @@ def _restore_best(workdir: str, abstract) -> tuple[Any, int, dict]:
     if not (os.path.isdir(directory) and ocp.utils.checkpoint_steps(directory)):
         raise EvaluationError(f"--checkpoint=best: no best checkpoint in {directory}; train "
                               "with config.sample_eval.keep_best set (e.g. 'fid') or use latest")
-    best = checkpointing.BestCheckpoint(workdir)
+    try:
+        best = checkpointing.BestCheckpoint(workdir)
+    except checkpointing.NoReadableCheckpoint as error:
+        raise EvaluationError(f"--checkpoint=best: {error}; use latest or a step") from None
     try:
         state, score = best.restore(abstract)
     finally:

@@ -148,6 +148,23 @@ def test_a_resumed_run_continues_from_the_stored_best(tmp_path):
     assert _saved_steps(tmp_path / checkpointing.BEST_DIR) == ["10"]
 
 
+def test_an_unreadable_best_is_set_aside_for_training_and_refused_for_reading(tmp_path,
+                                                                              caplog):
+    best = checkpointing.BestCheckpoint(str(tmp_path), "fid")
+    best.offer(6, _state(6), 20.0, DETAILS)
+    best.close()
+    _truncate(tmp_path / checkpointing.BEST_DIR / "6" / "score" / "metadata")
+    with pytest.raises(checkpointing.NoReadableCheckpoint, match="best checkpoint .step 6."):
+        checkpointing.BestCheckpoint(str(tmp_path))  # a reader (evaluate) is told, not served
+    with caplog.at_level(logging.WARNING):
+        resumed = checkpointing.BestCheckpoint(str(tmp_path), "fid")
+    assert resumed.score is None and "does not restore" in caplog.text
+    assert (tmp_path / checkpointing.UNREADABLE_DIR / "best_6" / "state").is_dir()  # kept
+    assert resumed.offer(8, _state(8), 30.0, DETAILS)  # a new best from here
+    resumed.close()
+    assert _saved_steps(tmp_path / checkpointing.BEST_DIR) == ["8"]
+
+
 def test_best_checkpoint_of_another_metric_is_refused(tmp_path):
     best = checkpointing.BestCheckpoint(str(tmp_path), "fid")
     best.offer(2, _state(2), 20.0, DETAILS)

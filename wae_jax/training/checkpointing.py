@@ -155,13 +155,37 @@ class BestCheckpoint:
         self.directory = os.path.join(os.path.abspath(workdir), BEST_DIR)
         self._metric = metric
         self._manager = _manager(self.directory, 1, "score", read_only=metric is None)
-        step = self._manager.latest_step()
-        self.score: Optional[dict] = None if step is None else self._manager.restore(
-            step, args=ocp.args.Composite(score=ocp.args.JsonRestore()))["score"]
+        self.score: Optional[dict] = self._read_score()
         if metric is not None and self.score is not None and self.score["metric"] != metric:
             raise ValueError(
                 f"sample_eval.keep_best={metric!r}: {self.directory} keeps the best by "
                 f"{self.score['metric']!r}; use that metric or another --workdir")
+
+    def _read_score(self) -> Optional[dict]:
+        """The stored score; an unreadable best is set aside for a training run (which then
+        keeps a new best, with a warning) and NoReadableCheckpoint for a reader."""
+        step = self._manager.latest_step()
+        if step is None:
+            return None
+        try:
+            return self._manager.restore(step, args=ocp.args.Composite(
+                score=ocp.args.JsonRestore()))["score"]
+        except Exception as error:  # json, tensorstore and orbax each raise their own
+            reason = _one_line(error)
+            if self._metric is None:
+                raise NoReadableCheckpoint(f"the best checkpoint (step {step}) in "
+                                           f"{self.directory} does not restore: {reason}")
+            if jax.process_index() == 0:
+                aside = os.path.join(os.path.dirname(self.directory), UNREADABLE_DIR)
+                target = _unused_path(os.path.join(aside, f"best_{step}"))
+                os.makedirs(aside, exist_ok=True)
+                shutil.move(os.path.join(self.directory, str(step)), target)
+                logging.warning("The best checkpoint (step %d) does not restore (%s): moved "
+                                "to %s; keeping a new best from here", step, reason, target)
+            if jax.process_count() > 1:
+                multihost_utils.sync_global_devices("wae_jax: unreadable best set aside")
+            self._manager.reload()
+            return None
 
     def offer(self, step: int, state: Any, value: float, details: dict) -> bool:
         """Saves `state` if `value` is a new minimum; returns whether it did.

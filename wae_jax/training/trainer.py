@@ -26,12 +26,11 @@ from absl import logging
 
 from wae_jax import data, models
 from wae_jax.training import (checkpointing, encoder_pretraining, figures, methods,
-                              sample_quality, steps, validation)
+                              preemption, sample_quality, steps, validation, workdir_lock)
 from wae_jax.training.progress_report import ProgressReport
 from wae_jax.training.sample_quality import SampleQuality
 from wae_jax.training.metrics_writer import MetricsWriter
 from wae_jax.training.state import TrainState, abstract_train_state, create_train_state
-from wae_jax.training import preemption, workdir_lock
 
 
 class NonFiniteError(RuntimeError):
@@ -211,12 +210,12 @@ class _Monitor:
         self._bar.close()
 
 
-def _evaluate(run: Run, evaluator: ProgressReport, monitor: _Monitor, writer: MetricsWriter,
+def _evaluate(run: Run, report: ProgressReport, monitor: _Monitor, writer: MetricsWriter,
               state: TrainState, step: int) -> None:
-    scalars = evaluator.metrics(state)
+    scalars = report.metrics(state)
     monitor.check(step, scalars, "evaluation")
     writer.write_scalars(step, {f"eval/{k}": v for k, v in scalars.items()})
-    grids = evaluator.grids(state)
+    grids = report.grids(state)
     if run.is_chief:
         for name, image in grids.items():
             figures.save_png(os.path.join(run.workdir, "figures", f"{name}_{step:08d}.png"),
@@ -228,8 +227,8 @@ def _evaluate(run: Run, evaluator: ProgressReport, monitor: _Monitor, writer: Me
 @dataclasses.dataclass(frozen=True)
 class _Evaluations:
     """What runs besides the updates: test objective and grids, sample quality, saving."""
-    evaluator: ProgressReport
-    sample_evaluator: Optional[SampleQuality]  # None when sample_eval.metrics is empty
+    progress_report: ProgressReport
+    sample_quality: Optional[SampleQuality]  # None when sample_eval.metrics is empty
     best: Optional[checkpointing.BestCheckpoint]  # None when sample_eval.keep_best is ''
     checkpointer: checkpointing.Checkpointer
     writer: MetricsWriter
@@ -238,7 +237,7 @@ class _Evaluations:
 def _evaluate_samples(run: Run, evaluations: _Evaluations, monitor: _Monitor,
                       state: TrainState, step: int) -> None:
     """Sample metrics to TensorBoard; a new best of keep_best replaces checkpoints_best."""
-    results = evaluations.sample_evaluator(state)
+    results = evaluations.sample_quality(state)
     scalars = sample_quality.scalars(results)
     monitor.check(step, scalars, "sample evaluation")
     evaluations.writer.write_scalars(step, scalars)
@@ -268,7 +267,7 @@ def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
                 monitor.record(*pending)
             pending = (step, metrics)
             evaluate = _is_due(step, config.eval_every_steps, last)
-            score = (evaluations.sample_evaluator is not None
+            score = (evaluations.sample_quality is not None
                      and _is_due(step, config.sample_eval.every_steps, last))
             stop = step < last and stop_requested(step)  # the last step saves and ends anyway
             save = _is_due(step, config.checkpoint_every_steps, last) or stop
@@ -277,7 +276,7 @@ def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
                 pending = None
             started = time.perf_counter()
             if evaluate:
-                _evaluate(run, evaluations.evaluator, monitor, evaluations.writer, state, step)
+                _evaluate(run, evaluations.progress_report, monitor, evaluations.writer, state, step)
             if score:
                 _evaluate_samples(run, evaluations, monitor, state, step)
             if save:
