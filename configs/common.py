@@ -63,6 +63,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.num_epochs = 100  # paper: 100 (MNIST), 55 (CelebA)
     config.num_train_steps = -1  # > 0: train this many steps instead of num_epochs
     config.seed = 0  # initialisation, data order and every random draw
+    config.data_seed = -1  # the data order's seed instead, when >= 0 (population members share it)
     config.learning_rate = 1e-3  # Adam; paper: 1e-3 (MNIST)
     config.adam_b1 = 0.5  # paper: 0.5
     config.adam_b2 = 0.999  # Adam's default (the paper does not change it)
@@ -85,6 +86,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.num_eval_images = 64  # fixed test images for eval metrics and the figures
     config.progress_bar = True  # tqdm bar with images/s and ETA (process 0)
     config.sample_eval = sample_eval_config()
+    config.population = population_config()  # K models at once; size 1 = one model
     config.model = model_config(config.get_ref("latent_dim"))
     return config
 
@@ -111,6 +113,28 @@ def sample_eval_config() -> ml_collections.ConfigDict:
     sample_eval.batch_size = 500  # latents per decoder call
     sample_eval.classifier_steps = 2000  # classifier_fd: its classifier's training steps
     return sample_eval
+
+
+def population_config() -> ml_collections.ConfigDict:
+    """K models of one architecture trained at once (wae_jax/training/population.py).
+
+    Members differ only in fields that keep every array's shape: each per-member
+    field below is () (every member takes the config's value) or one value per
+    member, e.g. --config.population.size=3 --config.population.lambda_="(1.,10.,100.)".
+    Member i is the solo run of workdir/members/<i>/config.json: seed population.seed[i]
+    (or seed + i), data in the order of data_seed (or seed) shared by all members.
+    """
+    population = ml_collections.ConfigDict()
+    population.size = 1  # K; 1 = one model, today's workdir layout
+    population.seed = ()  # per-member seeds; () = seed + i
+    population.learning_rate = ()  # per-member values of the config fields of the same name
+    population.adversary_learning_rate = ()  # per-member adversary_learning_rate
+    population.lambda_ = ()  # per-member lambda_
+    population.lambda_growth = ()  # per-member lambda_growth
+    population.prior_std = ()  # per-member prior_std
+    population.kernel_scales = ()  # one tuple of scales per member, each as long as kernel_scales
+    population.input_noise_std = ()  # per-member input_noise_std
+    return population
 
 
 def celeba(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:

@@ -39,10 +39,12 @@ def test_unknown_size_argument():
 
 
 def test_every_base_field_is_commented():
-    for function in (common.get_config, common.model_config, common.sample_eval_config):
+    for function in (common.get_config, common.model_config, common.sample_eval_config,
+                     common.population_config):
         for line in inspect.getsource(function).splitlines():
             line = line.strip()
-            if line.startswith(("config.", "model.", "sample_eval.")) and " = " in line:
+            if line.startswith(("config.", "model.", "sample_eval.", "population.")) and (
+                    " = " in line):
                 assert "#" in line or line.startswith(
                     ("config.model =", "config.sample_eval =")), line
 

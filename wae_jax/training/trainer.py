@@ -26,7 +26,8 @@ from absl import logging
 
 from wae_jax import data, models
 from wae_jax.training import (checkpointing, encoder_pretraining, figures, methods,
-                              preemption, sample_quality, steps, validation, workdir_lock)
+                              population, preemption, sample_quality, steps, validation,
+                              workdir_lock)
 from wae_jax.training.progress_report import ProgressReport
 from wae_jax.training.sample_quality import SampleQuality
 from wae_jax.training.metrics_writer import MetricsWriter
@@ -98,14 +99,14 @@ def _global_images(run: Run, pipeline: Iterator[dict[str, np.ndarray]]) -> Itera
 
 
 def _pretrain(run: Run, state: TrainState) -> TrainState:
-    """The WAE encoder pre-training heuristic, on its own input stream (seed + 1)."""
+    """The WAE encoder pre-training heuristic, on its own input stream (data seed + 1)."""
     init_fn, step_fn = encoder_pretraining.make_pretrain_fns(run.config, run.model)
     rep, sharded = steps.replicated(run.mesh), steps.data_sharded(run.mesh)
     init_fn = jax.jit(init_fn, out_shardings=rep)
     step_fn = jax.jit(step_fn, in_shardings=(rep, rep, rep, sharded, rep), out_shardings=rep,
                       donate_argnums=(0, 1, 2))
     batches = _global_images(
-        run, _pipeline(run, run.config.pretrain_batch_size, run.config.seed + 1))
+        run, _pipeline(run, run.config.pretrain_batch_size, population.data_seed(run.config) + 1))
     state, num, loss = encoder_pretraining.pretrain_encoder(run.config, state, init_fn,
                                                             step_fn, batches, logging.info)
     if not math.isfinite(loss):
@@ -311,7 +312,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
 
 def _train(run: Run) -> TrainState:
     config, workdir = run.config, run.workdir
-    pipeline = _pipeline(run, config.batch_size, config.seed)
+    pipeline = _pipeline(run, config.batch_size, population.data_seed(config))
     checkpointer = checkpointing.Checkpointer(workdir, config.keep_checkpoints)
     state = _initial_state(run, pipeline, checkpointer)
     if run.is_chief:

@@ -93,6 +93,7 @@ FIELDS: dict[str, Check] = {
     "num_epochs": _int(0),
     "num_train_steps": _int(-1),
     "seed": _int(0),
+    "data_seed": _int(-1),
     "learning_rate": _float(0.0, strict=True),
     "adam_b1": _unit_interval,
     "adam_b2": _unit_interval,
@@ -112,6 +113,7 @@ FIELDS: dict[str, Check] = {
     "num_eval_images": _int(2),
     "progress_bar": _bool,
     "sample_eval": _config_dict,
+    "population": _config_dict,
     "model": _config_dict,
 }
 # config.sample_eval (configs/common.py: sample_eval_config).
@@ -125,6 +127,16 @@ SAMPLE_EVAL_FIELDS: dict[str, Check] = {
     "keep_best": _one_of(("",) + tuple(sample_metrics.METRICS)),
     "batch_size": _int(1),
     "classifier_steps": _int(1),
+}
+
+
+# config.population (configs/common.py: population_config): the per-member fields
+# are the top-level fields that keep every array's shape, one value per member.
+VARYING_FIELDS = ("seed", "learning_rate", "adversary_learning_rate", "lambda_",
+                  "lambda_growth", "prior_std", "kernel_scales", "input_noise_std")
+POPULATION_FIELDS: dict[str, Check] = {
+    "size": _int(1),
+    **{field: _sequence(lambda v: None) for field in VARYING_FIELDS},
 }
 
 
@@ -199,6 +211,33 @@ def _check_sample_eval(config: ml_collections.ConfigDict) -> None:
               "on test anyway")
 
 
+def _check_population(config: ml_collections.ConfigDict) -> None:
+    """Per-member values: one per member, each valid for its field, shapes unchanged."""
+    population = config.population
+    for field in population.keys():
+        if field not in POPULATION_FIELDS and field in FIELDS:
+            raise ConfigError(
+                f"config.population.{field}: only {', '.join(VARYING_FIELDS)} can vary within "
+                f"a population ({field} changes array shapes or structure); train one "
+                f"population per value")
+    _check_fields(population, POPULATION_FIELDS, "population.")
+    for field in VARYING_FIELDS:
+        values = tuple(population[field])
+        if not values:
+            continue
+        name = f"population.{field}"
+        if len(values) != population.size:
+            _fail(name, values, f"give one value per member (population.size="
+                                f"{population.size}) or () for the config's value")
+        for value in values:
+            problem = FIELDS[field](value)
+            if problem:
+                _fail(name, values, f"entry {value!r}: {problem}")
+            if field == "kernel_scales" and len(value) != len(config.kernel_scales):
+                _fail(name, values, f"entry {value!r}: give {len(config.kernel_scales)} "
+                                    f"scales, as many as kernel_scales (shapes cannot vary)")
+
+
 def _check_model(config: ml_collections.ConfigDict, image_shape: tuple[int, int, int]) -> None:
     try:
         models.build_autoencoder(config.model, image_shape)
@@ -212,6 +251,7 @@ def validate_config(config: ml_collections.ConfigDict, device_count: int) -> Non
     """Raises ConfigError for the first bad field; returns None for a runnable config."""
     _check_fields(config, FIELDS)
     _check_fields(config.sample_eval, SAMPLE_EVAL_FIELDS, "sample_eval.")
+    _check_population(config)
     _check_combinations(config, device_count)
     _check_model(config, tuple(data.image_shape(config.dataset)))
 
