@@ -14,6 +14,7 @@ import scipy.stats
 
 from wae_jax import models
 from wae_jax.training import methods
+from wae_jax.training.state import hparams_of
 from tests.training.tiny import tiny_config
 
 IMAGE_SHAPE, PIXELS = (2, 2, 1), 4
@@ -64,7 +65,8 @@ def test_the_reconstruction_target_is_the_clean_image(identity_autoencoder):
     """The output is the noisy input: its cost is the noise's energy, not 0."""
     config, model, params, images = identity_autoencoder
     _, (aux, fwd, _) = methods.autoencoder_loss(config, model, None, params, {}, {}, images,
-                                                jax.random.PRNGKey(2), 1.0, True)
+                                                jax.random.PRNGKey(2), hparams_of(config), 1.0,
+                                                True)
     x, x_hat = np.asarray(images, np.float64), np.asarray(fwd.x_hat, np.float64)
     expected = np.mean(np.sum((x_hat - x).reshape(len(x), -1) ** 2, axis=1))
     assert expected > 1e-4

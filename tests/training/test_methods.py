@@ -13,16 +13,17 @@ def test_adversary_loss_does_not_train_the_encoder():
     config, _, adversary, state = setup_model("wae_gan")
     z_q = jax.random.normal(jax.random.PRNGKey(1), (8, config.latent_dim))
     grad_z = jax.grad(lambda z: methods.adversary_loss(
-        config, adversary, state.adversary_params, z, jax.random.PRNGKey(2), 1.0)[0])(z_q)
+        config, adversary, state.adversary_params, z, jax.random.PRNGKey(2), state.hparams,
+        1.0)[0])(z_q)
     assert np.all(np.asarray(grad_z) == 0)
 
 
 def test_log_prior_trick_adds_the_gaussian_log_density():
     config, _, adversary, state = setup_model("wae_gan")
     z = jax.random.normal(jax.random.PRNGKey(3), (5, config.latent_dim))
-    plain = methods.make_critic(adversary, state.adversary_params, config)(z)
+    plain = methods.make_critic(adversary, state.adversary_params, config, 1.0)(z)
     config.log_prior_trick = True
-    tricked = methods.make_critic(adversary, state.adversary_params, config)(z)
+    tricked = methods.make_critic(adversary, state.adversary_params, config, 1.0)(z)
     d = config.latent_dim
     log_density = -0.5 * np.sum(np.asarray(z) ** 2, 1) - 0.5 * d * np.log(2 * np.pi)
     np.testing.assert_allclose(np.asarray(tricked - plain), log_density, rtol=1e-5)

@@ -30,9 +30,9 @@ def test_log_prior_trick_adds_the_log_density_of_the_prior():
     adversary = models.build_adversary(config.model)
     z = 4.0 * np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
     params = adversary.init(jax.random.PRNGKey(0), z)["params"]
-    plain = methods.make_critic(adversary, params, config)(z)
+    plain = methods.make_critic(adversary, params, config, PRIOR_STD)(z)
     config.log_prior_trick = True
-    tricked = methods.make_critic(adversary, params, config)(z)
+    tricked = methods.make_critic(adversary, params, config, PRIOR_STD)(z)
     expected = scipy.stats.multivariate_normal(np.zeros(3), PRIOR_STD**2 * np.eye(3)).logpdf(z)
     np.testing.assert_allclose(np.asarray(tricked - plain), expected, rtol=1e-5)
 

@@ -28,12 +28,18 @@ class TrainState(flax.struct.PyTreeNode):
     opt_state: optax.OptState  # auto-encoder Adam state, learning rate injected
     adversary_params: Params  # WAE-GAN latent adversary ({} for other methods)
     adversary_opt_state: optax.OptState  # its own Adam state (EmptyState for other methods)
-    hparams: dict[str, jax.Array]  # per-model float32 scalars, see HPARAMS
+    hparams: dict[str, jax.Array]  # per-model float32 values, see HPARAMS
     rng: jax.Array  # root key PRNGKey(seed) (raw uint32[2]) of the named random_streams
 
 
-# Config fields copied into TrainState.hparams (the per-model hyper-parameters).
-HPARAMS = ("learning_rate", "adversary_learning_rate", "lambda_", "lambda_growth")
+# Config fields copied into TrainState.hparams (the per-model hyper-parameters):
+# float32 scalars, and kernel_scales float32 [num_scales].
+HPARAMS = ("learning_rate", "adversary_learning_rate", "lambda_", "lambda_growth",
+           "prior_std", "kernel_scales", "input_noise_std")
+
+
+def hparams_of(config: ml_collections.ConfigDict) -> dict[str, jax.Array]:
+    return {name: jnp.asarray(config[name], jnp.float32) for name in HPARAMS}
 
 
 def make_optimizer(config: ml_collections.ConfigDict,
@@ -77,7 +83,7 @@ def create_train_state(config: ml_collections.ConfigDict, model: nn.Module,
         opt_state=make_optimizer(config, config.learning_rate).init(params),
         adversary_params=adversary_params,
         adversary_opt_state=adversary_opt_state,
-        hparams={name: jnp.asarray(config[name], jnp.float32) for name in HPARAMS},
+        hparams=hparams_of(config),
         rng=rng)
 
 

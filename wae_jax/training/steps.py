@@ -41,7 +41,7 @@ def _adversary_update(config, adversary, state, z_q, rng, lambda_, learning_rate
     after it): one forward pass fewer, and the adversary still sees every batch once.
     """
     (_, aux), grads = jax.value_and_grad(methods.adversary_loss, argnums=2, has_aux=True)(
-        config, adversary, state.adversary_params, z_q, rng, lambda_)
+        config, adversary, state.adversary_params, z_q, rng, state.hparams, lambda_)
     params, opt_state = _adam_update(config, grads, state.adversary_opt_state,
                                      state.adversary_params, learning_rate)
     return params, opt_state, {"adversary_loss": aux["loss"],
@@ -66,7 +66,7 @@ def make_train_step(config: ml_collections.ConfigDict, model: nn.Module,
         learning_rate = state.hparams["learning_rate"] * multiplier
         (_, (aux, fwd, batch_stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             state.params, state.batch_stats, state.adversary_params, batch["image"], ae_rng,
-            lambda_, True)
+            state.hparams, lambda_, True)
         params, opt_state = _adam_update(config, grads, state.opt_state, state.params,
                                          learning_rate)
         metrics = {**aux, "grad_norm": optax.tree.norm(grads), "learning_rate": learning_rate,
@@ -96,7 +96,7 @@ def make_eval_step(config: ml_collections.ConfigDict, model: nn.Module,
         rng = stream_key(state.rng, "eval")  # fixed: eval noise is the same every time
         _, (aux, _, _) = methods.autoencoder_loss(
             config, model, adversary, state.params, state.batch_stats, state.adversary_params,
-            images, rng, lambda_, False)
+            images, rng, state.hparams, lambda_, False)
         return aux
     return eval_step
 
