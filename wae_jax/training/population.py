@@ -1,15 +1,30 @@
 """Populations: K models of one architecture, each the solo run of its own config.
 
 `member_configs` turns a population config into the K solo configs that reproduce
-its members (the ones written to workdir/members/<i>/config.json). Everything
-else about a population follows from them: its state is the members' solo
-initial states stacked on a leading member axis, and its step is the solo step
-vmapped over that axis (population_step.py).
+its members (the ones written to workdir/members/<i>/config.json). The rest
+follows from them: the population's state is the members' solo initial states
+stacked on a leading member axis, and its step is the solo step (steps.py)
+vmapped over that axis and compiled once. Members stay independent: their own
+RNG keys, batch-norm statistics, Adam states and hyper-parameters (state.hparams),
+nothing reduced over the member axis. A member whose metrics turn non-finite is
+frozen at its last finite state (diverged_at), while the others go on.
 """
 
-import ml_collections
+from typing import Callable, Optional, Sequence
 
+import flax.linen as nn
+import flax.struct
+import jax
+import jax.numpy as jnp
+import ml_collections
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+from wae_jax.training import steps
+from wae_jax.training.state import TrainState, hparams_of, set_learning_rate
 from wae_jax.training.validation import VARYING_FIELDS
+
+Batch = dict[str, jax.Array]
+Metrics = dict[str, jax.Array]
 
 
 def size(config: ml_collections.ConfigDict) -> int:
@@ -48,3 +63,87 @@ def varied_values(config: ml_collections.ConfigDict) -> list[dict]:
     """Per member, the values of the fields that differ between members (and the seed)."""
     varied = [f for f in VARYING_FIELDS if f == "seed" or tuple(config.population[f])]
     return [{f: member_value(config, f, i) for f in varied} for i in range(size(config))]
+
+
+class PopulationState(flax.struct.PyTreeNode):
+    members: TrainState  # every leaf stacked on a leading member axis [K, ...]
+    diverged_at: jax.Array  # int32 [K]: the update whose metrics turned non-finite; 0 = training
+
+
+def member_state(state: PopulationState, index: int) -> TrainState:
+    """Member `index`'s TrainState, as its solo run would hold it."""
+    return jax.tree.map(lambda leaf: leaf[index], state.members)
+
+
+def _with_hparams(state: TrainState, config: ml_collections.ConfigDict) -> TrainState:
+    """`state` with the config's hyper-parameters, as create_train_state(config) sets them."""
+    hparams = hparams_of(config)
+    opt_state = set_learning_rate(state.opt_state, hparams["learning_rate"])
+    adversary_opt_state = state.adversary_opt_state
+    if hasattr(adversary_opt_state, "hyperparams"):  # WAE-GAN's adversary Adam
+        adversary_opt_state = set_learning_rate(adversary_opt_state,
+                                                hparams["adversary_learning_rate"])
+    return state.replace(hparams=hparams, opt_state=opt_state,
+                         adversary_opt_state=adversary_opt_state)
+
+
+def initial_member_states(config: ml_collections.ConfigDict,
+                          create: Callable[[jax.Array], TrainState]) -> list[TrainState]:
+    """Each member's solo initial state: `create(PRNGKey(seed))`, one compiled
+    create_train_state(config, ...) for all members, with the member's hyper-parameters."""
+    return [_with_hparams(create(jax.random.PRNGKey(member.seed)), member)
+            for member in member_configs(config)]
+
+
+def stack(states: Sequence[TrainState]) -> PopulationState:
+    """Solo states (e.g. after each member's encoder pre-training) as one population."""
+    return PopulationState(jax.tree.map(lambda *leaves: jnp.stack(leaves), *states),
+                           jnp.zeros(len(states), jnp.int32))
+
+
+def _all_finite(metrics: Metrics) -> jax.Array:
+    """bool [K]: every metric of a member is finite."""
+    return jnp.all(jnp.stack([jnp.isfinite(v) for v in metrics.values()]), axis=0)
+
+
+def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
+                         adversary: Optional[nn.Module], steps_per_epoch: int
+                         ) -> Callable[[PopulationState, Batch], tuple[PopulationState, Metrics]]:
+    """The solo train step vmapped over the members, one batch shared by all of them.
+
+    A member whose metrics are not all finite keeps its previous state from then on
+    (jnp.where on the member axis), so it is never saved with NaN.
+    """
+    train_step = steps.make_train_step(config, model, adversary, steps_per_epoch)
+
+    def population_step(state: PopulationState, batch: Batch
+                        ) -> tuple[PopulationState, Metrics]:
+        updated, metrics = jax.vmap(train_step, in_axes=(0, None))(state.members, batch)
+        finite = _all_finite(metrics)
+        training = (state.diverged_at == 0) & finite
+
+        def keep(new, old):
+            return jnp.where(training.reshape((-1,) + (1,) * (new.ndim - 1)), new, old)
+
+        members = jax.tree.map(keep, updated, state.members)
+        diverged_at = jnp.where((state.diverged_at == 0) & ~finite, updated.step,
+                                state.diverged_at)
+        return PopulationState(members, diverged_at), metrics
+
+    return population_step
+
+
+def state_sharding(mesh: Mesh, num_members: int) -> NamedSharding:
+    """Members over the devices when they divide evenly, else replicated (data split)."""
+    if num_members % mesh.devices.size == 0:
+        return NamedSharding(mesh, P("data"))
+    return steps.replicated(mesh)
+
+
+def compile_population_step(step_fn, mesh: Mesh, num_members: int):
+    """jit with the members split over the devices (K a multiple of the device count) and
+    the batch replicated, or else the state replicated and the batch split; state donated."""
+    state = state_sharding(mesh, num_members)
+    batch = steps.replicated(mesh) if state.spec == P("data") else steps.data_sharded(mesh)
+    return jax.jit(step_fn, in_shardings=(state, batch), out_shardings=(state, state),
+                   donate_argnums=(0,))
