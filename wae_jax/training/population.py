@@ -25,6 +25,7 @@ from wae_jax.training.validation import VARYING_FIELDS
 
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
+PRETRAINING = -1  # PopulationState.diverged_at of a member whose encoder pre-training diverged
 
 
 def size(config: ml_collections.ConfigDict) -> int:

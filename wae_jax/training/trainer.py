@@ -26,8 +26,8 @@ from absl import logging
 
 from wae_jax import data, models
 from wae_jax.training import (checkpointing, encoder_pretraining, figures, methods,
-                              population, preemption, sample_quality, steps, validation,
-                              workdir_lock)
+                              population, population_trainer, preemption, sample_quality, steps,
+                              validation, workdir_lock)
 from wae_jax.training.progress_report import ProgressReport
 from wae_jax.training.sample_quality import SampleQuality
 from wae_jax.training.metrics_writer import MetricsWriter
@@ -307,6 +307,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Train
     """
     run = _make_run(config, workdir)
     with workdir_lock.hold(workdir, enabled=run.is_chief):
+        if population.size(config) > 1:
+            return population_trainer.train(run)
         return _train(run)
 
 

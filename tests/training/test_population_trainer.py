@@ -1,0 +1,119 @@
+"""End-to-end populations on fabricated MNIST: each member written out as its solo run,
+one diverging member contained, the stacked state resumed."""
+
+import json
+import os
+
+import jax
+import numpy as np
+import pytest
+
+from wae_jax import workdir_evaluation
+from wae_jax.training import checkpointing, metrics_writer, population, trainer
+from tests.training.tiny import tiny_config
+
+SEEDS, LAMBDAS = (0, 1), (10.0, 3.0)
+
+
+def _population_config(data_dir, **values):
+    config = tiny_config("wae_gan", data_dir)
+    config.model.arch = "mlp"  # no batch norm: exact comparisons (see test_population_step)
+    config.population.size = len(values["seed"])
+    for field, value in values.items():
+        config.population[field] = value
+    return config
+
+
+def _member_params(state, index):
+    return population.member_state(state, index).params
+
+
+def _assert_close(a, b):
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def trained(data_dir, tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("population"))
+    config = _population_config(data_dir, seed=SEEDS, lambda_=LAMBDAS)
+    return workdir, trainer.train_and_evaluate(config, workdir)
+
+
+def test_members_are_written_out_as_solo_runs(trained, tmp_path):
+    workdir, state = trained
+    summary = json.load(open(os.path.join(workdir, "population.json")))
+    assert [m["status"] for m in summary["members"]] == ["finished", "finished"]
+    assert summary["members"][1]["values"] == {"seed": 1, "lambda_": 3.0}
+    for i in range(2):
+        member = os.path.join(workdir, "members", str(i))
+        assert checkpointing.Checkpointer(member, 3, read_only=True).latest_step() == 8
+        assert os.listdir(os.path.join(member, "tensorboard"))
+        assert any(name.startswith("samples_") for name in os.listdir(
+            os.path.join(member, "figures")))
+        assert metrics_writer.read_jsonl(member)[-1]["step"] == 8
+    # Member 1 retrained alone from its config.json: the same model and the same log.
+    member = os.path.join(workdir, "members", "1")
+    solo_config = workdir_evaluation.load_config(member)
+    assert solo_config.seed == 1 and solo_config.lambda_ == 3.0
+    assert solo_config.population.size == 1
+    alone = trainer.train_and_evaluate(solo_config, str(tmp_path / "solo"))
+    _assert_close(_member_params(state, 1), alone.params)
+    logged, solo_logged = metrics_writer.read_jsonl(member), metrics_writer.read_jsonl(
+        str(tmp_path / "solo"))
+    assert [r["step"] for r in logged] == [r["step"] for r in solo_logged]
+    for row, solo_row in zip(logged, solo_logged):
+        for key in ("train/loss", "eval/loss"):
+            if key in solo_row:
+                np.testing.assert_allclose(row[key], solo_row[key], rtol=1e-4)
+
+
+def test_a_member_evaluates_like_a_solo_run(trained, tmp_path):
+    workdir, _ = trained
+    result = workdir_evaluation.evaluate_workdir(
+        os.path.join(workdir, "members", "0"), num_samples=8, metrics=(), batch_size=8,
+        output_dir=str(tmp_path))
+    assert result["checkpoint_step"] == 8
+
+
+def test_a_diverging_member_is_frozen_and_the_others_unchanged(trained, data_dir, tmp_path):
+    """Member 1's adversary learning rate of 1e30 overflows its adversary at the first
+    update (the encoder pre-training before it does not use the adversary)."""
+    workdir, reference = trained
+    config = _population_config(data_dir, seed=(SEEDS[0], 7, SEEDS[1]),
+                                lambda_=(LAMBDAS[0], 10.0, LAMBDAS[1]),
+                                adversary_learning_rate=(5e-4, 1e30, 5e-4))
+    state = trainer.train_and_evaluate(config, str(tmp_path))
+    _assert_close(_member_params(state, 0), _member_params(reference, 0))
+    _assert_close(_member_params(state, 2), _member_params(reference, 1))
+    summary = json.load(open(tmp_path / "population.json"))["members"]
+    assert [m["status"] for m in summary] == ["finished", "diverged", "finished"]
+    diverged_at = summary[1]["diverged_at_step"]
+    assert diverged_at == int(state.diverged_at[1]) >= 1
+    assert all(np.isfinite(np.asarray(leaf)).all()
+               for leaf in jax.tree.leaves(population.member_state(state, 1)))
+    rows = metrics_writer.read_jsonl(str(tmp_path / "members" / "1"))
+    assert {"step": diverged_at, "train/diverged": 1.0} in rows
+    saved = checkpointing.Checkpointer(str(tmp_path / "members" / "1"), 3, read_only=True)
+    assert (saved.latest_step() or 0) < diverged_at
+
+
+def test_every_member_diverging_stops_the_run(data_dir, tmp_path):
+    """Here in the encoder pre-training (its learning rate), before the first update."""
+    config = _population_config(data_dir, seed=(0, 1), learning_rate=(1e30, 1e30))
+    with pytest.raises(trainer.NonFiniteError, match="every member"):
+        trainer.train_and_evaluate(config, str(tmp_path))
+    summary = json.load(open(tmp_path / "population.json"))["members"]
+    assert [m["diverged_at_step"] for m in summary] == [population.PRETRAINING] * 2
+
+
+def test_resume_continues_the_stacked_state(trained, data_dir, tmp_path):
+    """4 steps, then the same population resumed to 8: the uninterrupted run's members."""
+    workdir, reference = trained
+    config = _population_config(data_dir, seed=SEEDS, lambda_=LAMBDAS)
+    config.num_train_steps = 4
+    trainer.train_and_evaluate(config, str(tmp_path))
+    config.num_train_steps = 8
+    resumed = trainer.train_and_evaluate(config, str(tmp_path))
+    for i in range(2):
+        _assert_close(_member_params(resumed, i), _member_params(reference, i))

@@ -1,0 +1,286 @@
+"""The training loop of a population (config.population.size > 1), beside the solo one.
+
+One compiled step updates all members (population.make_population_step); around
+it, each member is written out as if it had run alone, in workdir/members/<i>/:
+its solo config.json, metrics.jsonl, TensorBoard events, PNG grids, and its
+state as a normal solo checkpoint (members/<i>/checkpoints), so that
+`python -m wae_jax.evaluate --workdir=W/members/<i>` works on it. The stacked
+state is checkpointed once, in workdir/checkpoints, and is what a run resumes
+from. workdir/population.json summarises the members (varied values, status).
+
+A member whose metrics turn non-finite is frozen on the device at its last
+finite state; here it is marked diverged at that step (a train/diverged scalar
+in its log, its status in population.json), its solo checkpoints stop, and the
+others go on. The run raises NonFiniteError only when every member diverged.
+
+Each member's encoder pre-training (when on) runs as in its solo run, one member
+after another, before the population's first step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import json
+import os
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import logging
+
+from wae_jax import data
+from wae_jax.training import checkpointing, population, preemption, steps, trainer, validation
+from wae_jax.training.metrics_writer import MetricsWriter
+from wae_jax.training.population import PopulationState
+from wae_jax.training.progress_report import ProgressReport
+from wae_jax.training.state import TrainState, create_train_state
+
+SUMMARY_NAME = "population.json"
+MEMBERS_DIR = "members"
+
+
+def member_dir(workdir: str, index: int) -> str:
+    return os.path.join(workdir, MEMBERS_DIR, str(index))
+
+
+@dataclasses.dataclass
+class _Member:
+    """One member's host side: its solo Run (config, workdir), log and checkpoints."""
+    run: trainer.Run
+    writer: MetricsWriter
+    monitor: Any  # trainer._Monitor: window means, logs, progress bar (member 0 only)
+    checkpointer: checkpointing.Checkpointer
+    report: ProgressReport
+    diverged_at: int  # 0 while training
+
+
+def _create(run: trainer.Run, key: jax.Array) -> TrainState:
+    return create_train_state(run.config, run.model, run.adversary, run.image_shape, key)
+
+
+def _member_runs(run: trainer.Run) -> list[trainer.Run]:
+    return [dataclasses.replace(run, config=member, workdir=member_dir(run.workdir, i))
+            for i, member in enumerate(population.member_configs(run.config))]
+
+
+def _initial_state(run: trainer.Run, member_runs: list[trainer.Run], pipeline,
+                   checkpointer: checkpointing.Checkpointer) -> PopulationState:
+    """The latest population checkpoint (and input position), or fresh members."""
+    sharding = population.state_sharding(run.mesh, len(member_runs))
+    if checkpointer.latest_step() is None:
+        # One compiled initialisation for all members, unoptimised (trainer._initial_state).
+        create = jax.jit(functools.partial(_create, run),
+                         out_shardings=steps.replicated(run.mesh),
+                         compiler_options={"xla_backend_optimization_level": 0})
+        states = population.initial_member_states(run.config, create)
+        return jax.device_put(_pretrain(run, member_runs, states), sharding)
+    abstract = jax.eval_shape(lambda: population.stack(
+        population.initial_member_states(run.config, functools.partial(_create, run))))
+    abstract = jax.tree.map(
+        lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharding), abstract)
+    try:
+        state, data_state, step = checkpointer.restore(abstract)
+    except checkpointing.CheckpointMismatch:
+        raise validation.ConfigError(
+            f"the checkpoint in {checkpointer.directory} does not fit this population "
+            f"config: its arrays have other shapes; resume with the saved config or use "
+            f"another --workdir") from None
+    except checkpointing.NoReadableCheckpoint as error:
+        raise validation.ConfigError(str(error)) from None
+    try:
+        pipeline.set_state(data_state)
+    except ValueError as error:
+        raise validation.ConfigError(f"the checkpoint in {checkpointer.directory} does not "
+                                     f"fit this config: {error}") from None
+    checkpointer.set_aside_newer(step)
+    logging.info("Resumed the population from step %d in %s", step, checkpointer.directory)
+    return state
+
+
+def _pretrain(run: trainer.Run, member_runs: list[trainer.Run], states: list) -> PopulationState:
+    """Each member's encoder pre-training as in its solo run (when on); a member whose
+    pre-training diverges keeps its initial state and is marked diverged at step
+    population.PRETRAINING."""
+    diverged = []
+    if run.config.pretrain_encoder:
+        for i, member in enumerate(member_runs):
+            initial = jax.tree.map(jnp.copy, states[i])  # pre-training donates its input
+            try:
+                states[i] = trainer._pretrain(member, states[i])
+            except trainer.NonFiniteError as error:
+                logging.warning("member %d diverged: %s", i, error)
+                states[i] = initial
+                diverged.append(i)
+    state = population.stack(states)
+    return state.replace(
+        diverged_at=state.diverged_at.at[np.array(diverged, int)].set(population.PRETRAINING))
+
+
+def _loop_step(state: PopulationState) -> int:
+    """Updates done by the population: those of any member still training (frozen ones lag)."""
+    return int(np.max(jax.device_get(state.members.step)))
+
+
+def _write_summary(run: trainer.Run, members: list[_Member], step: int) -> None:
+    """workdir/population.json: per member its directory, varied values and status."""
+    entries = []
+    for i, (member, varied) in enumerate(zip(members, population.varied_values(run.config))):
+        status = ("diverged" if member.diverged_at else
+                  "finished" if step == run.total_steps else "training")
+        entry = {"member": i, "workdir": os.path.relpath(member.run.workdir, run.workdir),
+                 "values": varied, "status": status, "step": step}
+        if member.diverged_at:
+            entry["diverged_at_step"] = member.diverged_at
+        entries.append(entry)
+    path = os.path.join(run.workdir, SUMMARY_NAME)
+    with open(path + ".tmp", "w") as f:
+        json.dump({"size": len(members), "members": entries}, f, indent=2)
+    os.replace(path + ".tmp", path)
+
+
+def _record(members: list[_Member], step: int, metrics: dict[str, Any]) -> None:
+    """Logs each training member's metrics of `step`; marks the ones that turned non-finite."""
+    values = jax.device_get(metrics)
+    for i, member in enumerate(members):
+        if member.diverged_at:
+            continue
+        mine = {k: float(v[i]) for k, v in values.items()}
+        name = trainer._first_non_finite(mine)
+        if name is None:
+            member.monitor.record(step, mine)
+            continue
+        member.diverged_at = step
+        member.writer.write_scalars(step, {"train/diverged": 1.0})
+        member.writer.flush()
+        logging.warning("member %d diverged at step %d (%s is %s); frozen at its last "
+                        "finite state, the others go on", i, step, name, mine[name])
+
+
+def _check_some_member_trains(members: list[_Member]) -> None:
+    if all(member.diverged_at for member in members):
+        raise trainer.NonFiniteError(
+            f"every member of the population diverged (at steps "
+            f"{[m.diverged_at for m in members]}, {population.PRETRAINING} = in encoder "
+            f"pre-training); the last finite states are in the checkpoints")
+
+
+def _evaluate(members: list[_Member], state: PopulationState, step: int) -> PopulationState:
+    """Each training member's test metrics and grids; a non-finite one freezes the member."""
+    for i, member in enumerate(members):
+        if member.diverged_at:
+            continue
+        try:
+            trainer._evaluate(member.run, member.report, member.monitor, member.writer,
+                              population.member_state(state, i), step)
+        except trainer.NonFiniteError as error:
+            member.diverged_at = step
+            member.writer.write_scalars(step, {"train/diverged": 1.0})
+            logging.warning("member %d diverged: %s", i, error)
+            state = state.replace(diverged_at=state.diverged_at.at[i].set(step))
+    return state
+
+
+def _save(run: trainer.Run, members: list[_Member], checkpointer, state: PopulationState,
+          step: int, data_state: Any) -> None:
+    """The stacked state once, and each training member's state as a solo checkpoint."""
+    checkpointer.save(step, state, data_state)
+    for i, member in enumerate(members):
+        if not member.diverged_at:
+            member.checkpointer.save(step, population.member_state(state, i), data_state)
+    if run.is_chief:
+        _write_summary(run, members, step)
+
+
+def _loop(run: trainer.Run, members: list[_Member], state: PopulationState, pipeline,
+          population_step, checkpointer) -> PopulationState:
+    config, last = run.config, run.total_steps
+    start = _loop_step(state)
+    pending = None  # (step, metrics) of the last dispatched update, fetched one step late
+    with preemption.stop_requests() as stop_requested:
+        for step in range(start + 1, last + 1):
+            batch = data.to_global_batch(next(pipeline), run.mesh)
+            state, metrics = population_step(state, batch)
+            if pending is not None:
+                _record(members, *pending)
+            pending = (step, metrics)
+            evaluate = trainer._is_due(step, config.eval_every_steps, last)
+            stop = step < last and stop_requested(step)
+            save = trainer._is_due(step, config.checkpoint_every_steps, last) or stop
+            if evaluate or save:
+                _record(members, *pending)
+                pending = None
+                _check_some_member_trains(members)
+            started = time.perf_counter()
+            if evaluate:
+                state = _evaluate(members, state, step)
+            if save:
+                _save(run, members, checkpointer, state, step, pipeline.get_state())
+            if stop:
+                raise preemption.Preempted(
+                    f"SIGTERM: stopped at step {step} of {last} after saving its checkpoint "
+                    f"in {checkpointer.directory}; re-run the same command to resume")
+            for member in members:
+                member.monitor.exclude(time.perf_counter() - started)
+    return state
+
+
+def train(run: trainer.Run) -> PopulationState:
+    """Trains the population of `run.config` in `run.workdir`; returns the final state."""
+    config, workdir, size = run.config, run.workdir, population.size(run.config)
+    if config.sample_eval.metrics:
+        raise validation.ConfigError(
+            f"config.sample_eval.metrics={tuple(config.sample_eval.metrics)}: sample "
+            f"evaluation of population members is not built yet; set sample_eval.metrics=() "
+            f"and sample_eval.keep_best=''")
+    member_runs = _member_runs(run)
+    pipeline = trainer._pipeline(run, config.batch_size, population.data_seed(config))
+    checkpointer = checkpointing.Checkpointer(workdir, config.keep_checkpoints)
+    state = _initial_state(run, member_runs, pipeline, checkpointer)
+    start = _loop_step(state)
+    if run.is_chief:
+        checkpointing.write_config(workdir, config)
+        for member in member_runs:
+            os.makedirs(member.workdir, exist_ok=True)
+            checkpointing.write_config(member.workdir, member.config)
+    logging.info("Training a population of %d %s models on %s for %d steps from step %d on "
+                 "%d device(s)", size, config.method, config.dataset, run.total_steps, start,
+                 jax.device_count())
+    population_step = population.compile_population_step(
+        population.make_population_step(config, run.model, run.adversary, run.steps_per_epoch),
+        run.mesh, size)
+    test_images = trainer._test_images(run)
+    diverged_at = jax.device_get(state.diverged_at)
+    members = []
+    with contextlib.ExitStack() as stack:
+        for i, member_run in enumerate(member_runs):
+            writer = MetricsWriter(member_run.workdir, start, enabled=run.is_chief)
+            stack.callback(writer.close)
+            quiet = dataclasses.replace(member_run, config=_without_progress_bar(
+                member_run.config)) if i else member_run
+            monitor = trainer._Monitor(quiet, writer, start)
+            stack.callback(monitor.close)
+            member_checkpointer = checkpointing.Checkpointer(member_run.workdir,
+                                                             config.keep_checkpoints)
+            stack.callback(member_checkpointer.close)
+            report = ProgressReport(member_run.config, run.model, run.adversary, run.mesh,
+                                    test_images, run.steps_per_epoch)
+            members.append(_Member(member_run, writer, monitor, member_checkpointer, report,
+                                   int(diverged_at[i])))
+            if start == 0 and diverged_at[i]:
+                writer.write_scalars(0, {"train/diverged": 1.0})
+        if run.is_chief:
+            _write_summary(run, members, start)
+        _check_some_member_trains(members)
+        stack.callback(checkpointer.close)
+        state = _loop(run, members, state, pipeline, population_step, checkpointer)
+    return state
+
+
+def _without_progress_bar(config):
+    config = config.copy_and_resolve_references()
+    config.progress_bar = False
+    return config
