@@ -10,7 +10,7 @@ import pytest
 
 from wae_jax import workdir_evaluation
 from wae_jax.training import checkpointing, metrics_writer, population, trainer
-from tests.training.tiny import tiny_config
+from tests.training.tiny import run_main, tiny_config
 
 SEEDS, LAMBDAS = (0, 1), (10.0, 3.0)
 
@@ -117,3 +117,23 @@ def test_resume_continues_the_stacked_state(trained, data_dir, tmp_path):
     resumed = trainer.train_and_evaluate(config, str(tmp_path))
     for i in range(2):
         _assert_close(_member_params(resumed, i), _member_params(reference, i))
+
+
+def test_command_line_population_over_four_devices(trained, data_dir, tmp_path):
+    """--config.population.* from the command line, K=4 members split over 4 CPU devices:
+    members 0 and 1 are the in-process one-device population's (seeds 0, 1)."""
+    _, reference = trained
+    lambdas = (LAMBDAS[0], LAMBDAS[1], 1.0, 1.0)
+    result = run_main(tmp_path, "mnist_gan.py:tiny", f"--config.data_dir={data_dir}",
+                      "--config.model.arch=mlp", "--config.population.size=4",
+                      f"--config.population.lambda_={lambdas}", "--config.eval_every_steps=8",
+                      env={"XLA_FLAGS": "--xla_force_host_platform_device_count=4"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "population of 4" in result.stderr and "on 4 device(s)" in result.stderr
+    for i in range(2):
+        saved = checkpointing.Checkpointer(str(tmp_path / "members" / str(i)), 3,
+                                           read_only=True)
+        expected = population.member_state(reference, i)
+        state, _, step = saved.restore(checkpointing.abstract_like(expected))
+        assert step == 8
+        _assert_close(state.params, expected.params)

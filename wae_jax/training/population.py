@@ -141,10 +141,16 @@ def state_sharding(mesh: Mesh, num_members: int) -> NamedSharding:
     return steps.replicated(mesh)
 
 
+def batch_sharding(mesh: Mesh, num_members: int) -> NamedSharding:
+    """The shared batch: whole on every device when the members are split, else split."""
+    if state_sharding(mesh, num_members).spec == P("data"):
+        return steps.replicated(mesh)
+    return steps.data_sharded(mesh)
+
+
 def compile_population_step(step_fn, mesh: Mesh, num_members: int):
     """jit with the members split over the devices (K a multiple of the device count) and
     the batch replicated, or else the state replicated and the batch split; state donated."""
-    state = state_sharding(mesh, num_members)
-    batch = steps.replicated(mesh) if state.spec == P("data") else steps.data_sharded(mesh)
+    state, batch = state_sharding(mesh, num_members), batch_sharding(mesh, num_members)
     return jax.jit(step_fn, in_shardings=(state, batch), out_shardings=(state, state),
                    donate_argnums=(0,))

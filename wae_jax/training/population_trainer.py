@@ -199,10 +199,12 @@ def _loop(run: trainer.Run, members: list[_Member], state: PopulationState, pipe
           population_step, checkpointer) -> PopulationState:
     config, last = run.config, run.total_steps
     start = _loop_step(state)
+    batch_sharding = population.batch_sharding(run.mesh, len(members))
     pending = None  # (step, metrics) of the last dispatched update, fetched one step late
     with preemption.stop_requests() as stop_requested:
         for step in range(start + 1, last + 1):
-            batch = data.to_global_batch(next(pipeline), run.mesh)
+            batch = jax.device_put(data.to_global_batch(next(pipeline), run.mesh),
+                                   batch_sharding)
             state, metrics = population_step(state, batch)
             if pending is not None:
                 _record(members, *pending)
