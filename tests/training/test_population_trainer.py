@@ -137,3 +137,27 @@ def test_command_line_population_over_four_devices(trained, data_dir, tmp_path):
         state, _, step = saved.restore(checkpointing.abstract_like(expected))
         assert step == 8
         _assert_close(state.params, expected.params)
+
+
+def test_members_keep_their_own_best_checkpoint(data_dir, tmp_path):
+    """Sample evaluation per member, on its own prior draws: the scores of member 1
+    (prior_std 2) are those of its solo run, and each member keeps its best."""
+    config = _population_config(data_dir, seed=(0, 1), prior_std=(1.0, 2.0))
+    config.pretrain_encoder = False
+    config.num_train_steps = 4
+    config.sample_eval.metrics, config.sample_eval.keep_best = ("classifier_fd",), "classifier_fd"
+    trainer.train_and_evaluate(config, str(tmp_path / "population"))
+    summary = json.load(open(tmp_path / "population" / "population.json"))["members"]
+    member = str(tmp_path / "population" / "members" / "1")
+    alone = trainer.train_and_evaluate(workdir_evaluation.load_config(member),
+                                       str(tmp_path / "solo"))
+    del alone
+    scores = [r["sample/classifier_fd"] for r in metrics_writer.read_jsonl(member)
+              if "sample/classifier_fd" in r]
+    solo_scores = [r["sample/classifier_fd"] for r in metrics_writer.read_jsonl(
+        str(tmp_path / "solo")) if "sample/classifier_fd" in r]
+    assert len(scores) == 1 and scores == pytest.approx(solo_scores, rel=1e-4)
+    for i, entry in enumerate(summary):
+        best = checkpointing.BestCheckpoint(str(tmp_path / "population" / "members" / str(i)))
+        assert entry["best"] == {k: best.score[k] for k in ("metric", "value", "step")}
+        best.close()

@@ -2,11 +2,16 @@
 
 One compiled step updates all members (population.make_population_step); around
 it, each member is written out as if it had run alone, in workdir/members/<i>/:
-its solo config.json, metrics.jsonl, TensorBoard events, PNG grids, and its
-state as a normal solo checkpoint (members/<i>/checkpoints), so that
-`python -m wae_jax.evaluate --workdir=W/members/<i>` works on it. The stacked
-state is checkpointed once, in workdir/checkpoints, and is what a run resumes
-from. workdir/population.json summarises the members (varied values, status).
+its solo config.json, metrics.jsonl, TensorBoard events, PNG grids, sample
+metrics and best checkpoint (checkpoints_best), and its state as a normal solo
+checkpoint (members/<i>/checkpoints), so that `python -m wae_jax.evaluate
+--workdir=W/members/<i>` works on it. The stacked state is checkpointed once, in
+workdir/checkpoints, and is what a run resumes from. workdir/population.json
+summarises the members (varied values, status, best score).
+
+Evaluation loops over the members with functions compiled once where their
+arithmetic is shared (the sample decoder, the scorer and its reference
+statistics); each member's test images and prior draws are those of its solo run.
 
 A member whose metrics turn non-finite is frozen on the device at its last
 finite state; here it is marked diverged at that step (a train/diverged scalar
@@ -25,7 +30,7 @@ import functools
 import json
 import os
 import time
-from typing import Any
+from typing import Any, Optional
 
 import jax
 import jax.numpy as jnp
@@ -33,10 +38,12 @@ import numpy as np
 from absl import logging
 
 from wae_jax import data
-from wae_jax.training import checkpointing, population, preemption, steps, trainer, validation
+from wae_jax.training import (checkpointing, population, preemption, sample_quality, steps,
+                              trainer, validation)
 from wae_jax.training.metrics_writer import MetricsWriter
 from wae_jax.training.population import PopulationState
 from wae_jax.training.progress_report import ProgressReport
+from wae_jax.training.sample_quality import SampleQuality
 from wae_jax.training.state import TrainState, create_train_state
 
 SUMMARY_NAME = "population.json"
@@ -55,6 +62,8 @@ class _Member:
     monitor: Any  # trainer._Monitor: window means, logs, progress bar (member 0 only)
     checkpointer: checkpointing.Checkpointer
     report: ProgressReport
+    sample_noise: Optional[np.ndarray]  # its solo run's prior draws for sample_eval
+    best: Optional[checkpointing.BestCheckpoint]  # members/<i>/checkpoints_best
     diverged_at: int  # 0 while training
 
 
@@ -135,6 +144,8 @@ def _write_summary(run: trainer.Run, members: list[_Member], step: int) -> None:
                  "values": varied, "status": status, "step": step}
         if member.diverged_at:
             entry["diverged_at_step"] = member.diverged_at
+        if member.best is not None and member.best.score is not None:
+            entry["best"] = {k: member.best.score[k] for k in ("metric", "value", "step")}
         entries.append(entry)
     path = os.path.join(run.workdir, SUMMARY_NAME)
     with open(path + ".tmp", "w") as f:
@@ -168,6 +179,15 @@ def _check_some_member_trains(members: list[_Member]) -> None:
             f"pre-training); the last finite states are in the checkpoints")
 
 
+def _freeze(state: PopulationState, members: list[_Member], index: int, step: int,
+            error: Exception) -> PopulationState:
+    """Marks a member whose evaluation turned non-finite diverged, on the host and device."""
+    members[index].diverged_at = step
+    members[index].writer.write_scalars(step, {"train/diverged": 1.0})
+    logging.warning("member %d diverged: %s", index, error)
+    return state.replace(diverged_at=state.diverged_at.at[index].set(step))
+
+
 def _evaluate(members: list[_Member], state: PopulationState, step: int) -> PopulationState:
     """Each training member's test metrics and grids; a non-finite one freezes the member."""
     for i, member in enumerate(members):
@@ -177,10 +197,29 @@ def _evaluate(members: list[_Member], state: PopulationState, step: int) -> Popu
             trainer._evaluate(member.run, member.report, member.monitor, member.writer,
                               population.member_state(state, i), step)
         except trainer.NonFiniteError as error:
-            member.diverged_at = step
-            member.writer.write_scalars(step, {"train/diverged": 1.0})
-            logging.warning("member %d diverged: %s", i, error)
-            state = state.replace(diverged_at=state.diverged_at.at[i].set(step))
+            state = _freeze(state, members, i, step, error)
+    return state
+
+
+def _evaluate_samples(members: list[_Member], quality: SampleQuality, state: PopulationState,
+                      step: int) -> PopulationState:
+    """Each training member's sample metrics, on its own prior draws; a new best of
+    keep_best replaces its members/<i>/checkpoints_best."""
+    for i, member in enumerate(members):
+        if member.diverged_at:
+            continue
+        member_state = population.member_state(state, i)
+        results = quality(member_state, member.sample_noise)
+        scalars = sample_quality.scalars(results)
+        try:
+            member.monitor.check(step, scalars, "sample evaluation")
+        except trainer.NonFiniteError as error:
+            state = _freeze(state, members, i, step, error)
+            continue
+        member.writer.write_scalars(step, scalars)
+        if member.best is not None:
+            metric = member.run.config.sample_eval.keep_best
+            member.best.offer(step, member_state, results[metric]["value"], results[metric])
     return state
 
 
@@ -196,7 +235,7 @@ def _save(run: trainer.Run, members: list[_Member], checkpointer, state: Populat
 
 
 def _loop(run: trainer.Run, members: list[_Member], state: PopulationState, pipeline,
-          population_step, checkpointer) -> PopulationState:
+          population_step, checkpointer, quality: Optional[SampleQuality]) -> PopulationState:
     config, last = run.config, run.total_steps
     start = _loop_step(state)
     batch_sharding = population.batch_sharding(run.mesh, len(members))
@@ -210,15 +249,19 @@ def _loop(run: trainer.Run, members: list[_Member], state: PopulationState, pipe
                 _record(members, *pending)
             pending = (step, metrics)
             evaluate = trainer._is_due(step, config.eval_every_steps, last)
+            score = quality is not None and trainer._is_due(step, config.sample_eval.every_steps,
+                                                            last)
             stop = step < last and stop_requested(step)
             save = trainer._is_due(step, config.checkpoint_every_steps, last) or stop
-            if evaluate or save:
+            if evaluate or score or save:
                 _record(members, *pending)
                 pending = None
                 _check_some_member_trains(members)
             started = time.perf_counter()
             if evaluate:
                 state = _evaluate(members, state, step)
+            if score:
+                state = _evaluate_samples(members, quality, state, step)
             if save:
                 _save(run, members, checkpointer, state, step, pipeline.get_state())
             if stop:
@@ -233,11 +276,6 @@ def _loop(run: trainer.Run, members: list[_Member], state: PopulationState, pipe
 def train(run: trainer.Run) -> PopulationState:
     """Trains the population of `run.config` in `run.workdir`; returns the final state."""
     config, workdir, size = run.config, run.workdir, population.size(run.config)
-    if config.sample_eval.metrics:
-        raise validation.ConfigError(
-            f"config.sample_eval.metrics={tuple(config.sample_eval.metrics)}: sample "
-            f"evaluation of population members is not built yet; set sample_eval.metrics=() "
-            f"and sample_eval.keep_best=''")
     member_runs = _member_runs(run)
     pipeline = trainer._pipeline(run, config.batch_size, population.data_seed(config))
     checkpointer = checkpointing.Checkpointer(workdir, config.keep_checkpoints)
@@ -255,6 +293,9 @@ def train(run: trainer.Run) -> PopulationState:
         population.make_population_step(config, run.model, run.adversary, run.steps_per_epoch),
         run.mesh, size)
     test_images = trainer._test_images(run)
+    options = config.sample_eval
+    # One scorer (reference statistics, classifier) and one compiled decoder for all.
+    quality = SampleQuality(config, run.model, run.mesh) if options.metrics else None
     diverged_at = jax.device_get(state.diverged_at)
     members = []
     with contextlib.ExitStack() as stack:
@@ -270,15 +311,21 @@ def train(run: trainer.Run) -> PopulationState:
             stack.callback(member_checkpointer.close)
             report = ProgressReport(member_run.config, run.model, run.adversary, run.mesh,
                                     test_images, run.steps_per_epoch)
+            noise = (sample_quality.prior_noise(member_run.config, options.num_samples,
+                                                sample_quality.SAMPLE_SEED)
+                     if quality is not None else None)
+            best = trainer._best_checkpoint(member_run)
+            if best is not None:
+                stack.callback(best.close)
             members.append(_Member(member_run, writer, monitor, member_checkpointer, report,
-                                   int(diverged_at[i])))
+                                   noise, best, int(diverged_at[i])))
             if start == 0 and diverged_at[i]:
                 writer.write_scalars(0, {"train/diverged": 1.0})
         if run.is_chief:
             _write_summary(run, members, start)
         _check_some_member_trains(members)
         stack.callback(checkpointer.close)
-        state = _loop(run, members, state, pipeline, population_step, checkpointer)
+        state = _loop(run, members, state, pipeline, population_step, checkpointer, quality)
     return state
 
 

@@ -9,7 +9,7 @@ value is reproduced by evaluating that checkpoint with the same sample count and
 reference (--reference_split, --reference_n).
 """
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from absl import logging
 import jax
@@ -59,8 +59,11 @@ class SampleQuality:
                                                 mesh)
         self._batch_size, self._mesh = options.batch_size, mesh
 
-    def __call__(self, state: TrainState) -> dict[str, dict[str, Any]]:
-        samples = apply_in_batches(self._decode, state, self._noise, self._batch_size,
+    def __call__(self, state: TrainState, noise: Optional[np.ndarray] = None
+                 ) -> dict[str, dict[str, Any]]:
+        """`noise`: other prior draws than the config's (a population member's own)."""
+        samples = apply_in_batches(self._decode, state,
+                                   self._noise if noise is None else noise, self._batch_size,
                                    self._mesh)
         return self._scorer(figures.to_uint8(samples))
 
