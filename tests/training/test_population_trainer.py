@@ -7,6 +7,7 @@ import os
 import jax
 import numpy as np
 import pytest
+from PIL import Image
 
 from wae_jax import workdir_evaluation
 from wae_jax.training import checkpointing, metrics_writer, population, trainer
@@ -66,6 +67,10 @@ def test_members_are_written_out_as_solo_runs(trained, tmp_path):
         for key in ("train/loss", "eval/loss"):
             if key in solo_row:
                 np.testing.assert_allclose(row[key], solo_row[key], rtol=1e-4)
+    for name in ("samples", "reconstructions"):  # its own prior draws and test images
+        grids = [np.asarray(Image.open(os.path.join(d, "figures", f"{name}_00000008.png")),
+                            np.int32) for d in (member, str(tmp_path / "solo"))]
+        assert np.abs(grids[0] - grids[1]).max() <= 1
 
 
 def test_a_member_evaluates_like_a_solo_run(trained, tmp_path):

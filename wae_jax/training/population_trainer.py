@@ -38,8 +38,8 @@ import numpy as np
 from absl import logging
 
 from wae_jax import data
-from wae_jax.training import (checkpointing, population, preemption, sample_quality, steps,
-                              trainer, validation)
+from wae_jax.training import (checkpointing, population, preemption, progress_report,
+                              sample_quality, steps, trainer, validation)
 from wae_jax.training.metrics_writer import MetricsWriter
 from wae_jax.training.population import PopulationState
 from wae_jax.training.progress_report import ProgressReport
@@ -61,7 +61,7 @@ class _Member:
     writer: MetricsWriter
     monitor: Any  # trainer._Monitor: window means, logs, progress bar (member 0 only)
     checkpointer: checkpointing.Checkpointer
-    report: ProgressReport
+    figure_noise: np.ndarray  # its solo run's prior draws for the samples grid
     sample_noise: Optional[np.ndarray]  # its solo run's prior draws for sample_eval
     best: Optional[checkpointing.BestCheckpoint]  # members/<i>/checkpoints_best
     diverged_at: int  # 0 while training
@@ -188,14 +188,15 @@ def _freeze(state: PopulationState, members: list[_Member], index: int, step: in
     return state.replace(diverged_at=state.diverged_at.at[index].set(step))
 
 
-def _evaluate(members: list[_Member], state: PopulationState, step: int) -> PopulationState:
+def _evaluate(members: list[_Member], report: ProgressReport, state: PopulationState,
+              step: int) -> PopulationState:
     """Each training member's test metrics and grids; a non-finite one freezes the member."""
     for i, member in enumerate(members):
         if member.diverged_at:
             continue
         try:
-            trainer._evaluate(member.run, member.report, member.monitor, member.writer,
-                              population.member_state(state, i), step)
+            trainer._evaluate(member.run, report, member.monitor, member.writer,
+                              population.member_state(state, i), step, member.figure_noise)
         except trainer.NonFiniteError as error:
             state = _freeze(state, members, i, step, error)
     return state
@@ -235,7 +236,8 @@ def _save(run: trainer.Run, members: list[_Member], checkpointer, state: Populat
 
 
 def _loop(run: trainer.Run, members: list[_Member], state: PopulationState, pipeline,
-          population_step, checkpointer, quality: Optional[SampleQuality]) -> PopulationState:
+          population_step, checkpointer, report: ProgressReport,
+          quality: Optional[SampleQuality]) -> PopulationState:
     config, last = run.config, run.total_steps
     start = _loop_step(state)
     batch_sharding = population.batch_sharding(run.mesh, len(members))
@@ -259,7 +261,7 @@ def _loop(run: trainer.Run, members: list[_Member], state: PopulationState, pipe
                 _check_some_member_trains(members)
             started = time.perf_counter()
             if evaluate:
-                state = _evaluate(members, state, step)
+                state = _evaluate(members, report, state, step)
             if score:
                 state = _evaluate_samples(members, quality, state, step)
             if save:
@@ -294,7 +296,10 @@ def train(run: trainer.Run) -> PopulationState:
         run.mesh, size)
     test_images = trainer._test_images(run)
     options = config.sample_eval
-    # One scorer (reference statistics, classifier) and one compiled decoder for all.
+    # Compiled once for all members: the test objective and figure functions, the sample
+    # scorer (reference statistics, classifier) and decoder; the prior draws are each one's.
+    report = ProgressReport(config, run.model, run.adversary, run.mesh, test_images,
+                            run.steps_per_epoch)
     quality = SampleQuality(config, run.model, run.mesh) if options.metrics else None
     diverged_at = jax.device_get(state.diverged_at)
     members = []
@@ -309,23 +314,24 @@ def train(run: trainer.Run) -> PopulationState:
             member_checkpointer = checkpointing.Checkpointer(member_run.workdir,
                                                              config.keep_checkpoints)
             stack.callback(member_checkpointer.close)
-            report = ProgressReport(member_run.config, run.model, run.adversary, run.mesh,
-                                    test_images, run.steps_per_epoch)
             noise = (sample_quality.prior_noise(member_run.config, options.num_samples,
                                                 sample_quality.SAMPLE_SEED)
                      if quality is not None else None)
             best = trainer._best_checkpoint(member_run)
             if best is not None:
                 stack.callback(best.close)
-            members.append(_Member(member_run, writer, monitor, member_checkpointer, report,
-                                   noise, best, int(diverged_at[i])))
+            members.append(_Member(
+                member_run, writer, monitor, member_checkpointer,
+                progress_report.figure_noise(member_run.config, len(test_images)), noise, best,
+                int(diverged_at[i])))
             if start == 0 and diverged_at[i]:
                 writer.write_scalars(0, {"train/diverged": 1.0})
         if run.is_chief:
             _write_summary(run, members, start)
         _check_some_member_trains(members)
         stack.callback(checkpointer.close)
-        state = _loop(run, members, state, pipeline, population_step, checkpointer, quality)
+        state = _loop(run, members, state, pipeline, population_step, checkpointer, report,
+                      quality)
     return state
 
 

@@ -19,6 +19,12 @@ from wae_jax.training.random_streams import stream_key
 from wae_jax.training.state import TrainState
 
 
+def figure_noise(config: ml_collections.ConfigDict, num: int) -> np.ndarray:
+    """The prior draws decoded into the samples grid, the same at every evaluation."""
+    prior_rng = stream_key(jax.random.PRNGKey(config.seed), "figure_samples")
+    return np.asarray(methods.sample_prior(prior_rng, num, config.latent_dim, config.prior_std))
+
+
 class ProgressReport:
     """`metrics(state)`: test scalars; `grids(state)`: uint8 [H, W, C] images by name."""
 
@@ -28,10 +34,8 @@ class ProgressReport:
         replicated = steps.replicated(mesh)
         self._originals = figures.data_to_unit(test_images, config.value_range)
         self._images = jax.make_array_from_process_local_data(replicated, test_images)
-        prior_rng = stream_key(jax.random.PRNGKey(config.seed), "figure_samples")
-        noise = np.asarray(methods.sample_prior(prior_rng, len(test_images), config.latent_dim,
-                                                config.prior_std))
-        self._prior_noise = jax.make_array_from_process_local_data(replicated, noise)
+        self._prior_noise = jax.make_array_from_process_local_data(
+            replicated, figure_noise(config, len(test_images)))
         self._eval_step = steps.compile_replicated(
             steps.make_eval_step(config, model, adversary, steps_per_epoch), mesh)
         self._figure_fns = {name: steps.compile_replicated(fn, mesh)
@@ -41,9 +45,15 @@ class ProgressReport:
         values = jax.device_get(self._eval_step(state, self._images))
         return {k: float(v) for k, v in values.items()}
 
-    def grids(self, state: TrainState) -> dict[str, np.ndarray]:
+    def grids(self, state: TrainState, prior_noise: Optional[np.ndarray] = None
+              ) -> dict[str, np.ndarray]:
+        """`prior_noise`: other draws than the config's (a population member's figure_noise)."""
+        if prior_noise is not None:
+            prior_noise = jax.make_array_from_process_local_data(self._prior_noise.sharding,
+                                                                 prior_noise)
         reconstructions = np.asarray(self._figure_fns["reconstruct"](state, self._images))
-        samples = np.asarray(self._figure_fns["decode"](state, self._prior_noise))
+        samples = np.asarray(self._figure_fns["decode"](
+            state, self._prior_noise if prior_noise is None else prior_noise))
         codes = np.asarray(self._figure_fns["encode"](state, self._images))
         path = jax.make_array_from_process_local_data(self._prior_noise.sharding,
                                                       figures.interpolation_path(codes))

@@ -212,11 +212,11 @@ class _Monitor:
 
 
 def _evaluate(run: Run, report: ProgressReport, monitor: _Monitor, writer: MetricsWriter,
-              state: TrainState, step: int) -> None:
+              state: TrainState, step: int, prior_noise: Optional[np.ndarray] = None) -> None:
     scalars = report.metrics(state)
     monitor.check(step, scalars, "evaluation")
     writer.write_scalars(step, {f"eval/{k}": v for k, v in scalars.items()})
-    grids = report.grids(state)
+    grids = report.grids(state, prior_noise)
     if run.is_chief:
         for name, image in grids.items():
             figures.save_png(os.path.join(run.workdir, "figures", f"{name}_{step:08d}.png"),
