@@ -1,7 +1,6 @@
 """Member i of a population is the solo run of its config: same initial state, same updates."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 

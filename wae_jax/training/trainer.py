@@ -297,8 +297,12 @@ def _test_images(run: Run) -> np.ndarray:
     return data.scale_images(images[:config.num_eval_images], config.value_range)
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str
+                       ) -> TrainState | population.PopulationState:
     """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the final state.
+
+    config.population.size > 1 trains a population (population_trainer), whose final
+    state is a population.PopulationState.
 
     Raises validation.ConfigError (before any work) for a bad config or workdir, or
     one that another run holds (workdir_lock); NonFiniteError when a loss term
