@@ -34,6 +34,7 @@ from typing import Any, Optional
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 from absl import logging
 
@@ -295,47 +296,51 @@ def train(run: trainer.Run) -> PopulationState:
         population.make_population_step(config, run.model, run.adversary, run.steps_per_epoch),
         run.mesh, size)
     test_images = trainer._test_images(run)
-    options = config.sample_eval
     # Compiled once for all members: the test objective and figure functions, the sample
     # scorer (reference statistics, classifier) and decoder; the prior draws are each one's.
     report = ProgressReport(config, run.model, run.adversary, run.mesh, test_images,
                             run.steps_per_epoch)
-    quality = SampleQuality(config, run.model, run.mesh) if options.metrics else None
+    quality = SampleQuality(config, run.model, run.mesh) if config.sample_eval.metrics else None
     diverged_at = jax.device_get(state.diverged_at)
-    members = []
     with contextlib.ExitStack() as stack:
-        for i, member_run in enumerate(member_runs):
-            writer = MetricsWriter(member_run.workdir, start, enabled=run.is_chief)
-            stack.callback(writer.close)
-            quiet = dataclasses.replace(member_run, config=_without_progress_bar(
-                member_run.config)) if i else member_run
-            monitor = trainer._Monitor(quiet, writer, start)
-            stack.callback(monitor.close)
-            member_checkpointer = checkpointing.Checkpointer(member_run.workdir,
-                                                             config.keep_checkpoints)
-            stack.callback(member_checkpointer.close)
-            noise = (sample_quality.prior_noise(member_run.config, options.num_samples,
-                                                sample_quality.SAMPLE_SEED)
-                     if quality is not None else None)
-            best = trainer._best_checkpoint(member_run)
-            if best is not None:
-                stack.callback(best.close)
-            members.append(_Member(
-                member_run, writer, monitor, member_checkpointer,
-                progress_report.figure_noise(member_run.config, len(test_images)), noise, best,
-                int(diverged_at[i])))
-            if start == 0 and diverged_at[i]:
-                writer.write_scalars(0, {"train/diverged": 1.0})
+        stack.callback(checkpointer.close)
+        members = [_open_member(stack, member_run, i, start, len(test_images), quality,
+                                int(diverged_at[i]))
+                   for i, member_run in enumerate(member_runs)]
         if run.is_chief:
             _write_summary(run, members, start)
         _check_some_member_trains(members)
-        stack.callback(checkpointer.close)
-        state = _loop(run, members, state, pipeline, population_step, checkpointer, report,
-                      quality)
-    return state
+        return _loop(run, members, state, pipeline, population_step, checkpointer, report,
+                     quality)
 
 
-def _without_progress_bar(config):
+def _open_member(stack: contextlib.ExitStack, member_run: trainer.Run, index: int, start: int,
+                 num_figure_images: int, quality: Optional[SampleQuality],
+                 diverged_at: int) -> _Member:
+    """Member `index`'s log, monitor and checkpoints in members/<i>, closed by `stack`."""
+    config = member_run.config
+    writer = MetricsWriter(member_run.workdir, start, enabled=member_run.is_chief)
+    stack.callback(writer.close)
+    quiet = (dataclasses.replace(member_run, config=_without_progress_bar(config)) if index
+             else member_run)  # one progress bar: member 0's
+    monitor = trainer._Monitor(quiet, writer, start)
+    stack.callback(monitor.close)
+    checkpointer = checkpointing.Checkpointer(member_run.workdir, config.keep_checkpoints)
+    stack.callback(checkpointer.close)
+    best = trainer._best_checkpoint(member_run)
+    if best is not None:
+        stack.callback(best.close)
+    sample_noise = (sample_quality.prior_noise(config, config.sample_eval.num_samples,
+                                               sample_quality.SAMPLE_SEED)
+                    if quality is not None else None)
+    if start == 0 and diverged_at:  # in its encoder pre-training
+        writer.write_scalars(0, {"train/diverged": 1.0})
+    return _Member(member_run, writer, monitor, checkpointer,
+                   progress_report.figure_noise(config, num_figure_images), sample_noise, best,
+                   diverged_at)
+
+
+def _without_progress_bar(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     config = config.copy_and_resolve_references()
     config.progress_bar = False
     return config
