@@ -13,7 +13,7 @@ from PIL import Image
 from tests.training.tiny import NUM_TEST, ROOT, tiny_config
 from wae_jax import workdir_evaluation as workdir_eval
 from wae_jax.evaluation import inception_weights
-from wae_jax.training import figures, metrics_writer, trainer
+from wae_jax.training import experiment, figures, metrics_writer
 
 NUM_SAMPLES = 9  # 3 x 3 sample grid
 
@@ -36,7 +36,7 @@ def run_dir(data_dir, tmp_path_factory) -> str:
     config.sample_eval.metrics = ("classifier_fd",)
     config.sample_eval.keep_best = "classifier_fd"
     workdir = str(tmp_path_factory.mktemp("run"))
-    trainer.train_and_evaluate(config, workdir)
+    experiment.train_and_evaluate(config, workdir)
     return workdir
 
 

@@ -25,7 +25,7 @@ import ml_collections
 from ml_collections import config_flags
 
 from wae_jax import cli
-from wae_jax.training import preemption, trainer, validation
+from wae_jax.training import experiment, preemption, trainer, validation
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Experiment config, e.g. configs/mnist_mmd.py or configs/mnist_mmd.py:small.",
@@ -63,7 +63,7 @@ def main() -> None:
     logging.info("JAX process %d of %d, %d local device(s) of %d", jax.process_index(),
                  jax.process_count(), jax.local_device_count(), jax.device_count())
     try:
-        trainer.train_and_evaluate(_load_config(), _WORKDIR.value)
+        experiment.train_and_evaluate(_load_config(), _WORKDIR.value)
     except validation.ConfigError as error:
         cli.exit_with(str(error), 2)
     except trainer.NonFiniteError as error:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from wae_jax import workdir_evaluation
-from wae_jax.training import checkpointing, metrics_writer, population, trainer
+from wae_jax.training import checkpointing, experiment, metrics_writer, population, trainer
 from tests.training.tiny import run_main, tiny_config
 
 SEEDS, LAMBDAS = (0, 1), (10.0, 3.0)
@@ -38,7 +38,7 @@ def _assert_close(a, b, rtol=1e-4, atol=1e-6):
 def trained(data_dir, tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("population"))
     config = _population_config(data_dir, seed=SEEDS, lambda_=LAMBDAS)
-    return workdir, trainer.train_and_evaluate(config, workdir)
+    return workdir, experiment.train_and_evaluate(config, workdir)
 
 
 def test_members_are_written_out_as_solo_runs(trained, tmp_path):
@@ -58,7 +58,7 @@ def test_members_are_written_out_as_solo_runs(trained, tmp_path):
     solo_config = workdir_evaluation.load_config(member)
     assert solo_config.seed == 1 and solo_config.lambda_ == 3.0
     assert solo_config.population.size == 1
-    alone = trainer.train_and_evaluate(solo_config, str(tmp_path / "solo"))
+    alone = experiment.train_and_evaluate(solo_config, str(tmp_path / "solo"))
     _assert_close(_member_params(state, 1), alone.params)
     logged, solo_logged = metrics_writer.read_jsonl(member), metrics_writer.read_jsonl(
         str(tmp_path / "solo"))
@@ -88,7 +88,7 @@ def test_a_diverging_member_is_frozen_and_the_others_unchanged(trained, data_dir
     config = _population_config(data_dir, seed=(SEEDS[0], 7, SEEDS[1]),
                                 lambda_=(LAMBDAS[0], 10.0, LAMBDAS[1]),
                                 adversary_learning_rate=(5e-4, 1e30, 5e-4))
-    state = trainer.train_and_evaluate(config, str(tmp_path))
+    state = experiment.train_and_evaluate(config, str(tmp_path))
     _assert_close(_member_params(state, 0), _member_params(reference, 0))
     _assert_close(_member_params(state, 2), _member_params(reference, 1))
     summary = json.load(open(tmp_path / "population.json"))["members"]
@@ -107,7 +107,7 @@ def test_every_member_diverging_stops_the_run(data_dir, tmp_path):
     """Here in the encoder pre-training (its learning rate), before the first update."""
     config = _population_config(data_dir, seed=(0, 1), learning_rate=(1e30, 1e30))
     with pytest.raises(trainer.NonFiniteError, match="every member"):
-        trainer.train_and_evaluate(config, str(tmp_path))
+        experiment.train_and_evaluate(config, str(tmp_path))
     summary = json.load(open(tmp_path / "population.json"))["members"]
     assert [m["diverged_at_step"] for m in summary] == [population.PRETRAINING] * 2
 
@@ -118,9 +118,9 @@ def test_resume_continues_the_stacked_state(trained, data_dir, tmp_path):
     workdir, reference = trained
     config = _population_config(data_dir, seed=SEEDS, lambda_=LAMBDAS)
     config.num_train_steps = 4
-    trainer.train_and_evaluate(config, str(tmp_path))
+    experiment.train_and_evaluate(config, str(tmp_path))
     config.num_train_steps = 8
-    resumed = trainer.train_and_evaluate(config, str(tmp_path))
+    resumed = experiment.train_and_evaluate(config, str(tmp_path))
     _assert_close(resumed, reference, rtol=0, atol=0)
 
 
@@ -151,10 +151,10 @@ def test_members_keep_their_own_best_checkpoint(data_dir, tmp_path):
     config.pretrain_encoder = False
     config.num_train_steps = 4
     config.sample_eval.metrics, config.sample_eval.keep_best = ("classifier_fd",), "classifier_fd"
-    trainer.train_and_evaluate(config, str(tmp_path / "population"))
+    experiment.train_and_evaluate(config, str(tmp_path / "population"))
     summary = json.load(open(tmp_path / "population" / "population.json"))["members"]
     member = str(tmp_path / "population" / "members" / "1")
-    alone = trainer.train_and_evaluate(workdir_evaluation.load_config(member),
+    alone = experiment.train_and_evaluate(workdir_evaluation.load_config(member),
                                        str(tmp_path / "solo"))
     del alone
     scores = [r["sample/classifier_fd"] for r in metrics_writer.read_jsonl(member)

@@ -9,7 +9,7 @@ import pytest
 
 from wae_jax import models
 from wae_jax.evaluation import sample_metrics
-from wae_jax.training import checkpointing, metrics_writer, sample_quality, steps, trainer
+from wae_jax.training import checkpointing, experiment, metrics_writer, sample_quality, steps, trainer
 from tests.training.tiny import SHAPE, tiny_config
 
 
@@ -61,7 +61,7 @@ def test_periodic_scores_keep_the_best_checkpoint(data_dir, tmp_path, monkeypatc
     reference_features = sample_metrics.reference_features
     monkeypatch.setattr(sample_metrics, "reference_features", spy)
     workdir = tmp_path / "run"
-    trainer.train_and_evaluate(_sample_config(data_dir), str(workdir))
+    experiment.train_and_evaluate(_sample_config(data_dir), str(workdir))
     assert reference_splits == ["train"]  # selection never reads the test split
     logged = {r["step"]: r["sample/classifier_fd"]
               for r in metrics_writer.read_jsonl(str(workdir)) if "sample/classifier_fd" in r}
@@ -84,7 +84,7 @@ def test_non_finite_score_stops_before_any_best_is_saved(data_dir, tmp_path, mon
                         lambda self, state: {"classifier_fd": {"value": float("nan")}})
     with pytest.raises(trainer.NonFiniteError,
                        match="sample evaluation sample/classifier_fd is nan at step 4"):
-        trainer.train_and_evaluate(_sample_config(data_dir), str(tmp_path / "run"))
+        experiment.train_and_evaluate(_sample_config(data_dir), str(tmp_path / "run"))
     best_dir = tmp_path / "run" / checkpointing.BEST_DIR
     assert not [p for p in best_dir.iterdir() if p.name.isdigit()]
     assert not (tmp_path / "run" / "checkpoints" / "4").exists()

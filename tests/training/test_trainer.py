@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wae_jax.training import checkpointing, metrics_writer, trainer, validation
+from wae_jax.training import checkpointing, experiment, metrics_writer, trainer, validation
 from tests.training.tiny import tiny_config
 
 METHOD_KEYS = {"vae": {"kl"}, "w2vae": {"w2", "kl", "T"}, "wae_mmd": {"mmd"},
@@ -28,7 +28,7 @@ def test_end_to_end(method, name, data_dir, tmp_path, caplog):
     # Encoder pre-training runs in the WAE-MMD run only (the GAN run's would add a compile).
     config = tiny_config(method, data_dir, name, eval_every_steps=8,
                          pretrain_encoder=method == "wae_mmd")
-    state = trainer.train_and_evaluate(config, str(tmp_path))
+    state = experiment.train_and_evaluate(config, str(tmp_path))
     assert int(state.step) == 8
     rows = metrics_writer.read_jsonl(str(tmp_path))
     train = [r for r in rows if "train/loss" in r]
@@ -47,7 +47,7 @@ def test_end_to_end(method, name, data_dir, tmp_path, caplog):
     if method == "wae_mmd":  # Re-running a finished run resumes it and changes nothing,
         config.keep_checkpoints = 5  # but says that its config differs from the saved one.
         with caplog.at_level(logging.WARNING):
-            again = trainer.train_and_evaluate(config, str(tmp_path))
+            again = experiment.train_and_evaluate(config, str(tmp_path))
         assert "differs from the saved one" in caplog.text
         assert "keep_checkpoints: 3 -> 5" in caplog.text
         for a, b in zip(jax.tree.leaves(state), jax.tree.leaves(again), strict=True):
@@ -56,7 +56,7 @@ def test_end_to_end(method, name, data_dir, tmp_path, caplog):
         assert json.loads((tmp_path / "config.json").read_text())["keep_checkpoints"] == 5
         config.model.widths = (8, 8, 8, 8)  # A checkpoint of other shapes cannot be resumed.
         with pytest.raises(validation.ConfigError, match="does not fit this config"):
-            trainer.train_and_evaluate(config, str(tmp_path))
+            experiment.train_and_evaluate(config, str(tmp_path))
 
 
 def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_path):
@@ -66,7 +66,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(data_dir, tmp_
                          lr_decay_epochs=(1,), lr_decay_factors=(1e-33,),
                          eval_every_steps=16)  # no evaluation before the divergence
     with pytest.raises(trainer.NonFiniteError) as info:
-        trainer.train_and_evaluate(config, str(tmp_path))
+        experiment.train_and_evaluate(config, str(tmp_path))
     message = str(info.value)
     step = int(message.split(" at step ")[1].split()[0])
     assert step in (9, 10, 11) and "training" in message and " is " in message

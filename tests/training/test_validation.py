@@ -5,7 +5,7 @@ import os
 import ml_collections
 import pytest
 
-from wae_jax.training import trainer, validation
+from wae_jax.training import experiment, validation
 from tests.training.tiny import tiny_config
 
 
@@ -187,11 +187,11 @@ def test_train_and_evaluate_rejects_before_any_work(tmp_path, field, value):
     config = tiny_config("wae_mmd", str(tmp_path / "data"))
     config[field] = value
     with pytest.raises(validation.ConfigError, match=f"config.{field}="):
-        trainer.train_and_evaluate(config, str(tmp_path / "run"))
+        experiment.train_and_evaluate(config, str(tmp_path / "run"))
     assert not (tmp_path / "run").exists() and not (tmp_path / "data").exists()
 
 
 def test_missing_celeba_is_a_config_error(tmp_path):
     config = tiny_config("wae_mmd", str(tmp_path / "data"), name="celeba_mmd")
     with pytest.raises(validation.ConfigError, match="config.dataset='celeb_a_64'"):
-        trainer.train_and_evaluate(config, str(tmp_path / "run"))
+        experiment.train_and_evaluate(config, str(tmp_path / "run"))

@@ -22,7 +22,6 @@ Each member's encoder pre-training (when on) runs as in its solo run, one member
 after another, before the population's first step.
 """
 
-from __future__ import annotations
 
 import contextlib
 import dataclasses

@@ -1,8 +1,9 @@
-"""train_and_evaluate(config, workdir): the one training loop for every method.
+"""The one training loop for every method: `make_run(config, workdir)`, then `train(run)`.
 
-The loop is method-agnostic: the method lives in the compiled step
+(`experiment.train_and_evaluate` calls them, or the population trainer, which reuses this
+module's pieces for K models.) The loop is method-agnostic: the method lives in the compiled step
 (steps.make_train_step + methods.METHODS). Around the step, this module does
-the bookkeeping: validation before any work, a lock on the workdir, resume from
+the bookkeeping: validation before any work, resume from
 the newest readable checkpoint (state and input iterator), the encoder
 pre-training heuristic on fresh runs, metrics fetched one step late (so the host
 never waits for the device except before a checkpoint or an evaluation), a NaN
@@ -26,8 +27,8 @@ from absl import logging
 
 from wae_jax import data, models
 from wae_jax.training import (checkpointing, encoder_pretraining, figures, methods,
-                              population, population_trainer, preemption, sample_quality, steps,
-                              validation, workdir_lock)
+                              population, preemption, sample_quality, steps,
+                              validation)
 from wae_jax.training.progress_report import ProgressReport
 from wae_jax.training.sample_quality import SampleQuality
 from wae_jax.training.metrics_writer import MetricsWriter
@@ -61,7 +62,7 @@ def total_steps(config: ml_collections.ConfigDict, steps_per_epoch: int) -> int:
         config.num_epochs * steps_per_epoch)
 
 
-def _make_run(config: ml_collections.ConfigDict, workdir: str) -> Run:
+def make_run(config: ml_collections.ConfigDict, workdir: str) -> Run:
     """Validates everything that can be checked before data or compilation (ConfigError)."""
     validation.validate_config(config, jax.device_count())
     validation.check_workdir(workdir)
@@ -297,26 +298,8 @@ def _test_images(run: Run) -> np.ndarray:
     return data.scale_images(images[:config.num_eval_images], config.value_range)
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str
-                       ) -> TrainState | population.PopulationState:
-    """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the final state.
-
-    config.population.size > 1 trains a population (population_trainer), whose final
-    state is a population.PopulationState.
-
-    Raises validation.ConfigError (before any work) for a bad config or workdir, or
-    one that another run holds (workdir_lock); NonFiniteError when a loss term
-    becomes NaN/inf (the last good checkpoint stays); preemption.Preempted when
-    SIGTERM stopped the run after saving a checkpoint of the current step.
-    """
-    run = _make_run(config, workdir)
-    with workdir_lock.hold(workdir, enabled=run.is_chief):
-        if population.size(config) > 1:
-            return population_trainer.train(run)
-        return _train(run)
-
-
-def _train(run: Run) -> TrainState:
+def train(run: Run) -> TrainState:
+    """Trains one model (the run's workdir locked by the caller); returns the final state."""
     config, workdir = run.config, run.workdir
     pipeline = _pipeline(run, config.batch_size, population.data_seed(config))
     checkpointer = checkpointing.Checkpointer(workdir, config.keep_checkpoints)
