@@ -22,7 +22,6 @@ Each member's encoder pre-training (when on) runs as in its solo run, one member
 after another, before the population's first step.
 """
 
-
 import contextlib
 import dataclasses
 import functools
