@@ -124,6 +124,29 @@ def test_transposed_conv_rewrite_matches_xla(size, kernel, stride, padding, outp
     _check_transposed(size, kernel, stride, padding, output_padding, cout, lowering)
 
 
+def test_matmul_matches_numpy_where_xla_cpu_is_wrong():
+    """A side padded by more than k - 1: XLA:CPU's own input gradient came out wrong here.
+
+    (jax 0.10.2: off by up to 3.7 under jit, uninitialised values eagerly; so the reference
+    is a numpy loop over taps of y = sum_ab pad(x)[a:, b:] @ w[a, b], and its VJP.)
+    """
+    pads, k = ((2, 0), (1, 3)), 2
+    x, w = _normal(14, (BATCH, 7, 7, CIN)), _normal(15, (k, k, CIN, 4)).astype(np.float64)
+    padded = np.pad(x, ((0, 0), *pads, (0, 0))).astype(np.float64)
+    height, width = padded.shape[1] - k + 1, padded.shape[2] - k + 1
+    taps = list(itertools.product(range(k), range(k)))
+    expected = sum(padded[:, a:a + height, b:b + width] @ w[a, b] for a, b in taps)
+    cotangent = _normal(16, expected.shape)
+    grad_padded = np.zeros_like(padded)
+    for a, b in taps:
+        grad_padded[:, a:a + height, b:b + width] += cotangent @ w[a, b].T
+    expected_grad_x = grad_padded[:, 2:9, 1:8]
+
+    y, vjp = jax.vjp(lambda x: conv.conv2d(x, w.astype(np.float32), 1, pads, "matmul"), x)
+    _assert_close(y, expected, "output")
+    _assert_close(jax.jit(vjp)(cotangent)[0], expected_grad_x, "grad x")
+
+
 MEMBERS = 3
 # The nets' shape classes: (op, size, cin, cout, kernel, stride, padding, output_padding).
 VMAP_CASES = [
