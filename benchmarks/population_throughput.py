@@ -28,10 +28,11 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # for conf
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 
 from configs import mnist_mlp_w2vae, mnist_mmd  # noqa: E402
-from wae_jax import models  # noqa: E402
+from wae_jax import cli, models  # noqa: E402
+from wae_jax.models import conv  # noqa: E402
 from wae_jax.training import methods, steps  # noqa: E402
 from wae_jax.training.state import create_train_state  # noqa: E402
 
@@ -40,9 +41,12 @@ IMAGE_SHAPE = (28, 28, 1)
 
 _CONFIGS = flags.DEFINE_list("configs", list(CONFIGS), f"Any of {list(CONFIGS)} (':small').")
 _K = flags.DEFINE_list("k", ["1", "4", "16"], "Population sizes (64 takes minutes per round).")
-_POP_LOWERING = flags.DEFINE_string("pop_lowering", "matmul", "model.conv_lowering of the "
-                                    "vmapped program (the solo baseline keeps its config's).")
-_STEPS = flags.DEFINE_integer("steps", 5, "Timed updates per measurement.")
+_POP_LOWERING = flags.DEFINE_enum("pop_lowering", "matmul", list(conv.LOWERINGS),
+                                  "model.conv_lowering of the vmapped program (the solo "
+                                  "baseline keeps its config's).")
+_STEPS = flags.DEFINE_integer("steps", 5, "Timed updates per measurement, at least ...")
+_MIN_SECONDS = flags.DEFINE_float("min_seconds", 1.0, "... and at least this long (an MLP "
+                                  "step takes ~7 ms: 5 steps are too short to time).")
 _ROUNDS = flags.DEFINE_integer("rounds", 3, "Alternating solo/population rounds.")
 _JSON = flags.DEFINE_bool("json", False, "Also print one JSON line with every measurement.")
 
@@ -69,7 +73,7 @@ def population_program(config, k: int):
     return jax.jit(jax.vmap(train_step, in_axes=(0, None)), donate_argnums=0), stacked
 
 
-def seconds_per_step(step, state, batch, num_steps: int):
+def seconds_per_step(step, state, batch, num_steps: int, min_seconds: float):
     """Mean wall time per update after two untimed ones; returns (seconds, state).
 
     Two, because the second call compiles again: the initial state's placement differs
@@ -78,11 +82,13 @@ def seconds_per_step(step, state, batch, num_steps: int):
     for _ in range(2):
         state, metrics = step(state, batch)
     jax.block_until_ready(metrics)
-    start = time.perf_counter()
-    for _ in range(num_steps):
-        state, metrics = step(state, batch)
-    jax.block_until_ready((state, metrics))
-    return (time.perf_counter() - start) / num_steps, state
+    start, done = time.perf_counter(), 0
+    while done < num_steps or time.perf_counter() - start < min_seconds:
+        for _ in range(num_steps):
+            state, metrics = step(state, batch)
+        jax.block_until_ready((state, metrics))
+        done += num_steps
+    return (time.perf_counter() - start) / done, state
 
 
 def measure(name: str, k: int, batch) -> dict:
@@ -94,8 +100,10 @@ def measure(name: str, k: int, batch) -> dict:
     population, pop_state = population_program(pop_config, k)
     rounds = []
     for _ in range(_ROUNDS.value):
-        t_solo, solo_state = seconds_per_step(solo, solo_state, batch, _STEPS.value)
-        t_pop, pop_state = seconds_per_step(population, pop_state, batch, _STEPS.value)
+        t_solo, solo_state = seconds_per_step(solo, solo_state, batch, _STEPS.value,
+                                              _MIN_SECONDS.value)
+        t_pop, pop_state = seconds_per_step(population, pop_state, batch, _STEPS.value,
+                                            _MIN_SECONDS.value)
         rounds.append({"solo_s": t_solo, "population_s": t_pop, "load": os.getloadavg()[0]})
     t_solo = statistics.median(r["solo_s"] for r in rounds)
     t_pop = statistics.median(r["population_s"] for r in rounds)
@@ -107,17 +115,22 @@ def measure(name: str, k: int, batch) -> dict:
                                               for r in rounds)}
 
 
-def main(argv):
-    del argv
-    for name in _CONFIGS.value:
-        if name not in CONFIGS:
-            raise app.UsageError(f"--configs={name}: use any of {list(CONFIGS)}")
+def _population_sizes() -> list[int]:
+    """--k as ints; bad values end the program with one line and status 2."""
     try:
         ks = [int(k) for k in _K.value]
     except ValueError:
-        raise app.UsageError(f"--k={','.join(_K.value)}: use positive integers") from None
-    if min(ks) < 1:
-        raise app.UsageError(f"--k={','.join(_K.value)}: use positive integers")
+        ks = []
+    if not ks or min(ks) < 1:
+        cli.exit_with(f"--k={','.join(_K.value)}: use positive integers, e.g. --k=1,4,16", 2)
+    return ks
+
+
+def main():
+    for name in _CONFIGS.value:
+        if name not in CONFIGS:
+            cli.exit_with(f"--configs={name}: use any of {','.join(CONFIGS)}", 2)
+    ks = _population_sizes()
     images = jax.random.uniform(jax.random.PRNGKey(1), (100, *IMAGE_SHAPE))
     results = []
     print(f"{'config':>10} {'K':>3} {'sequential models/h':>20} {'population models/h':>20} "
@@ -134,8 +147,9 @@ def main(argv):
                   f"{result['median_ratio']:>14.2f}x {load:>5.1f}", flush=True)
     if _JSON.value:
         print(json.dumps({"backend": jax.default_backend(), "pop_lowering": _POP_LOWERING.value,
-                          "steps": _STEPS.value, "results": results}))
+                          "steps": _STEPS.value, "min_seconds": _MIN_SECONDS.value,
+                          "results": results}))
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)
