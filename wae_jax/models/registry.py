@@ -8,7 +8,7 @@ model_config fields (an ml_collections.ConfigDict or any mapping with `.get`):
   logvar_clamp       |log-variance| bound of the gaussian encoder  (required for gaussian)
   nonpositive_heads  W2-VAE's min(0, .) on the gaussian heads               (False)
   noise_dim, noise_hidden  noise encoder: eps size, mixing layer width      (latent_dim, 256)
-  conv_lowering      passed to every Conv/ConvTranspose: auto | xla | rewrite ("auto")
+  conv_lowering      passed to every Conv/ConvTranspose: auto | xla | rewrite | matmul ("auto")
   initializer        a key of INITIALIZERS, for every kernel of the auto-encoder
                      and the adversary: flax | wae                          ("flax")
   batch_norm         False drops every batch norm (dcgan_*, pythae_mnist, resnet_v2) (True)

@@ -1,0 +1,157 @@
+"""Models/hour of a population (one train step vmapped over K members) vs K sequential runs.
+
+  python benchmarks/population_throughput.py --k=1,4,16 --rounds=5 --json
+  python benchmarks/population_throughput.py --k=64 --rounds=3 --json  # DCGAN: ~4.5 s a step
+
+K=64 is not in the default list: its DCGAN population step takes ~4.5 s on 2 cores.
+
+What is timed: the trainer's own step (steps.make_train_step) on one resident MNIST-shaped
+batch. The population program is `jax.jit(jax.vmap(train_step, in_axes=(0, None)))` on K
+stacked states (one seed each) sharing the batch, with the model's conv lowering set to
+--pop_lowering ('matmul': a vmapped convolution with per-member weights becomes a grouped
+convolution that XLA:CPU runs badly; see wae_jax/models/conv.py). The baseline is one solo
+run's step (steps.compile_train_step, the config's own lowering: the best a solo run gets)
+repeated: K sequential runs give the same models/hour as one. models/hour =
+3600 * member-steps/s / config.num_train_steps; the ratio is K * t_solo / t_population.
+
+These machines drift 15-25% over minutes and other jobs may share the CPU, so each round
+times the solo step and then the population step, alternating, and the ratio quoted is the
+median over rounds. The 1-minute load average (os.getloadavg) is recorded per round.
+"""
+
+import json
+import os
+import pathlib
+import statistics
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # for configs/
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+from absl import flags  # noqa: E402
+
+from configs import mnist_mlp_w2vae, mnist_mmd  # noqa: E402
+from wae_jax import cli, models  # noqa: E402
+from wae_jax.models import conv  # noqa: E402
+from wae_jax.training import methods, steps  # noqa: E402
+from wae_jax.training.state import create_train_state  # noqa: E402
+
+CONFIGS = {"mmd_dcgan": mnist_mmd, "w2vae_mlp": mnist_mlp_w2vae}
+IMAGE_SHAPE = (28, 28, 1)
+
+_CONFIGS = flags.DEFINE_list("configs", list(CONFIGS), f"Any of {list(CONFIGS)} (':small').")
+_K = flags.DEFINE_list("k", ["1", "4", "16"], "Population sizes (64: minutes per round).")
+_POP_LOWERING = flags.DEFINE_enum("pop_lowering", "matmul", list(conv.LOWERINGS),
+                                  "model.conv_lowering of the vmapped program (the solo "
+                                  "baseline keeps its config's).")
+_STEPS = flags.DEFINE_integer("steps", 5, "Timed updates per measurement, at least ...")
+_MIN_SECONDS = flags.DEFINE_float("min_seconds", 1.0, "... and at least this long (an MLP "
+                                  "step takes ~7 ms: 5 steps are too short to time).")
+_ROUNDS = flags.DEFINE_integer("rounds", 3, "Alternating solo/population rounds.")
+_JSON = flags.DEFINE_bool("json", False, "Also print one JSON line with every measurement.")
+
+
+def _build(config):
+    model = models.build_autoencoder(config.model, IMAGE_SHAPE)
+    adversary = (models.build_adversary(config.model)
+                 if methods.METHODS[config.method].adversary else None)
+    init = jax.jit(lambda key: create_train_state(config, model, adversary, IMAGE_SHAPE, key))
+    return init, steps.make_train_step(config, model, adversary, steps_per_epoch=600)
+
+
+def solo_program(config):
+    """(step, state): the trainer's compiled solo step and one initial state."""
+    init, train_step = _build(config)
+    return steps.compile_train_step(train_step, steps.make_mesh()), init(jax.random.PRNGKey(0))
+
+
+def population_program(config, k: int):
+    """(step, state): the step vmapped over k stacked states sharing one batch."""
+    init, train_step = _build(config)
+    states = [init(jax.random.PRNGKey(seed)) for seed in range(k)]
+    stacked = jax.tree.map(lambda *x: jnp.stack(x), *states)
+    return jax.jit(jax.vmap(train_step, in_axes=(0, None)), donate_argnums=0), stacked
+
+
+def seconds_per_step(step, state, batch, num_steps: int, min_seconds: float):
+    """Mean wall time per update after two untimed ones; returns (seconds, state).
+
+    Two, because the second call compiles again: the initial state's placement differs
+    from the step's output placement.
+    """
+    for _ in range(2):
+        state, metrics = step(state, batch)
+    jax.block_until_ready(metrics)
+    start, done = time.perf_counter(), 0
+    while done < num_steps or time.perf_counter() - start < min_seconds:
+        for _ in range(num_steps):
+            state, metrics = step(state, batch)
+        jax.block_until_ready((state, metrics))
+        done += num_steps
+    return (time.perf_counter() - start) / done, state
+
+
+def measure(name: str, k: int, batch) -> dict:
+    """Alternating rounds of the solo and the population step of one config at one K."""
+    solo_config = CONFIGS[name].get_config("small")
+    pop_config = CONFIGS[name].get_config("small")
+    pop_config.model.conv_lowering = _POP_LOWERING.value
+    solo, solo_state = solo_program(solo_config)
+    population, pop_state = population_program(pop_config, k)
+    rounds = []
+    for _ in range(_ROUNDS.value):
+        t_solo, solo_state = seconds_per_step(solo, solo_state, batch, _STEPS.value,
+                                              _MIN_SECONDS.value)
+        t_pop, pop_state = seconds_per_step(population, pop_state, batch, _STEPS.value,
+                                            _MIN_SECONDS.value)
+        rounds.append({"solo_s": t_solo, "population_s": t_pop, "load": os.getloadavg()[0]})
+    t_solo = statistics.median(r["solo_s"] for r in rounds)
+    t_pop = statistics.median(r["population_s"] for r in rounds)
+    run_steps = solo_config.num_train_steps
+    return {"config": name, "k": k, "rounds": rounds,
+            "sequential_models_per_hour": 3600 / (t_solo * run_steps),
+            "population_models_per_hour": 3600 * k / (t_pop * run_steps),
+            "median_ratio": statistics.median(k * r["solo_s"] / r["population_s"]
+                                              for r in rounds)}
+
+
+def _population_sizes() -> list[int]:
+    """--k as ints; bad values end the program with one line and status 2."""
+    try:
+        ks = [int(k) for k in _K.value]
+    except ValueError:
+        ks = []
+    if not ks or min(ks) < 1:
+        cli.exit_with(f"--k={','.join(_K.value)}: use positive integers, e.g. --k=1,4,16", 2)
+    return ks
+
+
+def main():
+    for name in _CONFIGS.value:
+        if name not in CONFIGS:
+            cli.exit_with(f"--configs={name}: use any of {','.join(CONFIGS)}", 2)
+    ks = _population_sizes()
+    images = jax.random.uniform(jax.random.PRNGKey(1), (100, *IMAGE_SHAPE))
+    results = []
+    print(f"{'config':>10} {'K':>3} {'sequential models/h':>20} {'population models/h':>20} "
+          f"{'ratio (median)':>15} {'load':>5}")
+    for name in _CONFIGS.value:
+        batch_size = CONFIGS[name].get_config("small").batch_size
+        batch = {"image": images[:batch_size], "label": jnp.zeros(batch_size, jnp.int32)}
+        for k in ks:
+            result = measure(name, k, batch)
+            results.append(result)
+            load = statistics.median(r["load"] for r in result["rounds"])
+            print(f"{name:>10} {k:>3} {result['sequential_models_per_hour']:>20.1f} "
+                  f"{result['population_models_per_hour']:>20.1f} "
+                  f"{result['median_ratio']:>14.2f}x {load:>5.1f}", flush=True)
+    if _JSON.value:
+        print(json.dumps({"backend": jax.default_backend(), "pop_lowering": _POP_LOWERING.value,
+                          "steps": _STEPS.value, "min_seconds": _MIN_SECONDS.value,
+                          "results": results}))
+
+
+if __name__ == "__main__":
+    cli.run(main)
