@@ -33,7 +33,8 @@ def model_config(latent_dim: ml_collections.FieldReference) -> ml_collections.Co
     model.noise_dim = latent_dim  # noise encoder: size of the injected noise
     model.noise_hidden = 256  # noise encoder: width of the layer mixing features and noise
     model.adversary_hidden = (512, 512, 512, 512)  # WAE-GAN latent adversary MLP (MNIST size)
-    model.conv_lowering = "auto"  # auto (rewrite on CPU, XLA's conv on GPU/TPU) | xla | rewrite
+    # auto: the CPU rewrite (populations: matmul, no conv op under vmap), XLA's conv on GPU/TPU
+    model.conv_lowering = "auto"  # auto | xla | rewrite | matmul
     model.batch_norm = True  # False drops every batch norm (paper's CelebA VAE baseline)
     model.initializer = "wae"  # official code's N(0, 0.01) kernels (truncated for convs) | flax
     return model

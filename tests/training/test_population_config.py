@@ -1,5 +1,6 @@
 """config.population: which fields may vary, one-line errors, the members' solo configs."""
 
+import jax
 import pytest
 
 from wae_jax.training import population, validation
@@ -75,3 +76,14 @@ def test_command_line_sets_population_fields(tmp_path):
     assert result.returncode == 2, result.stderr
     assert "config.population.lambda_=(1.0, 2.0, 3.0): give one value per member" in (
         result.stderr)
+
+
+def test_populations_on_a_cpu_lower_convolutions_to_matmuls():
+    config = tiny_config("wae_mmd", "")
+    assert population.model_config(config).conv_lowering == "auto"  # a solo run: as set
+    config.population.size = 2
+    expected = "matmul" if jax.default_backend() == "cpu" else "auto"
+    assert population.model_config(config).conv_lowering == expected
+    assert config.model.conv_lowering == "auto"  # the members' solo configs keep theirs
+    config.model.conv_lowering = "xla"  # an explicit choice is kept
+    assert population.model_config(config).conv_lowering == "xla"

@@ -37,6 +37,23 @@ def data_seed(config: ml_collections.ConfigDict) -> int:
     return config.data_seed if config.data_seed >= 0 else config.seed
 
 
+def model_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """config.model for the vmapped program: on a CPU, conv_lowering 'auto' becomes 'matmul'.
+
+    Under vmap, a convolution with per-member weights becomes a grouped convolution,
+    which XLA:CPU runs ~3x slower than the members one after another; 'matmul' leaves no
+    convolution op (benchmarks/population_throughput.py, docs/results.md). GPUs and TPUs
+    keep XLA's own ops. A solo run of a member's config uses 'auto': equal to float
+    tolerance, not bit for bit.
+    """
+    if size(config) == 1 or config.model.conv_lowering != "auto" or (
+            jax.default_backend() != "cpu"):
+        return config.model
+    model = ml_collections.ConfigDict(config.model.to_dict())
+    model.conv_lowering = "matmul"
+    return model
+
+
 def member_value(config: ml_collections.ConfigDict, field: str, index: int):
     """Member `index`'s value of a varying field: its per-member entry or the config's."""
     values = tuple(config.population[field])

@@ -83,7 +83,7 @@ def make_run(config: ml_collections.ConfigDict, workdir: str) -> Run:
                  if methods.METHODS[config.method].adversary else None)
     return Run(config, workdir, image_shape, steps_per_epoch,
                total_steps(config, steps_per_epoch),
-               models.build_autoencoder(config.model, image_shape), adversary,
+               models.build_autoencoder(population.model_config(config), image_shape), adversary,
                steps.make_mesh())
 
 
