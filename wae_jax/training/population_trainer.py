@@ -58,7 +58,7 @@ class _Member:
     """One member's host side: its solo Run (config, workdir), log and checkpoints."""
     run: trainer.Run
     writer: MetricsWriter
-    monitor: Any  # trainer._Monitor: window means, logs, progress bar (member 0 only)
+    monitor: Any  # trainer.Monitor: window means, logs, progress bar (member 0 only)
     checkpointer: checkpointing.Checkpointer
     figure_noise: np.ndarray  # its solo run's prior draws for the samples grid
     sample_noise: Optional[np.ndarray]  # its solo run's prior draws for sample_eval
@@ -80,7 +80,7 @@ def _initial_state(run: trainer.Run, member_runs: list[trainer.Run], pipeline,
     """The latest population checkpoint (and input position), or fresh members."""
     sharding = population.state_sharding(run.mesh, len(member_runs))
     if checkpointer.latest_step() is None:
-        # One compiled initialisation for all members, unoptimised (trainer._initial_state).
+        # One compiled initialisation for all members, unoptimised (trainer.initial_state).
         create = jax.jit(functools.partial(_create, run),
                          out_shardings=steps.replicated(run.mesh),
                          compiler_options={"xla_backend_optimization_level": 0})
@@ -118,7 +118,7 @@ def _pretrain(run: trainer.Run, member_runs: list[trainer.Run], states: list) ->
         for i, member in enumerate(member_runs):
             initial = jax.tree.map(jnp.copy, states[i])  # pre-training donates its input
             try:
-                states[i] = trainer._pretrain(member, states[i])
+                states[i] = trainer.pretrain(member, states[i])
             except trainer.NonFiniteError as error:
                 logging.warning("member %d diverged: %s", i, error)
                 states[i] = initial
@@ -159,7 +159,7 @@ def _record(members: list[_Member], step: int, metrics: dict[str, Any]) -> None:
         if member.diverged_at:
             continue
         mine = {k: float(v[i]) for k, v in values.items()}
-        name = trainer._first_non_finite(mine)
+        name = trainer.first_non_finite(mine)
         if name is None:
             member.monitor.record(step, mine)
             continue
@@ -194,7 +194,7 @@ def _evaluate(members: list[_Member], report: ProgressReport, state: PopulationS
         if member.diverged_at:
             continue
         try:
-            trainer._evaluate(member.run, report, member.monitor, member.writer,
+            trainer.evaluate_progress(member.run, report, member.monitor, member.writer,
                               population.member_state(state, i), step, member.figure_noise)
         except trainer.NonFiniteError as error:
             state = _freeze(state, members, i, step, error)
@@ -249,11 +249,11 @@ def _loop(run: trainer.Run, members: list[_Member], state: PopulationState, pipe
             if pending is not None:
                 _record(members, *pending)
             pending = (step, metrics)
-            evaluate = trainer._is_due(step, config.eval_every_steps, last)
-            score = quality is not None and trainer._is_due(step, config.sample_eval.every_steps,
+            evaluate = trainer.is_due(step, config.eval_every_steps, last)
+            score = quality is not None and trainer.is_due(step, config.sample_eval.every_steps,
                                                             last)
             stop = step < last and stop_requested(step)
-            save = trainer._is_due(step, config.checkpoint_every_steps, last) or stop
+            save = trainer.is_due(step, config.checkpoint_every_steps, last) or stop
             if evaluate or score or save:
                 _record(members, *pending)
                 pending = None
@@ -278,7 +278,7 @@ def train(run: trainer.Run) -> PopulationState:
     """Trains the population of `run.config` in `run.workdir`; returns the final state."""
     config, workdir, size = run.config, run.workdir, population.size(run.config)
     member_runs = _member_runs(run)
-    pipeline = trainer._pipeline(run, config.batch_size, population.data_seed(config))
+    pipeline = trainer.input_pipeline(run, config.batch_size, population.data_seed(config))
     checkpointer = checkpointing.Checkpointer(workdir, config.keep_checkpoints)
     state = _initial_state(run, member_runs, pipeline, checkpointer)
     start = _loop_step(state)
@@ -293,7 +293,7 @@ def train(run: trainer.Run) -> PopulationState:
     population_step = population.compile_population_step(
         population.make_population_step(config, run.model, run.adversary, run.steps_per_epoch),
         run.mesh, size)
-    test_images = trainer._test_images(run)
+    test_images = trainer.test_images(run)
     # Compiled once for all members: the test objective and figure functions, the sample
     # scorer (reference statistics, classifier) and decoder; the prior draws are each one's.
     report = ProgressReport(config, run.model, run.adversary, run.mesh, test_images,
@@ -321,11 +321,11 @@ def _open_member(stack: contextlib.ExitStack, member_run: trainer.Run, index: in
     stack.callback(writer.close)
     quiet = (dataclasses.replace(member_run, config=_without_progress_bar(config)) if index
              else member_run)  # one progress bar: member 0's
-    monitor = trainer._Monitor(quiet, writer, start)
+    monitor = trainer.Monitor(quiet, writer, start)
     stack.callback(monitor.close)
     checkpointer = checkpointing.Checkpointer(member_run.workdir, config.keep_checkpoints)
     stack.callback(checkpointer.close)
-    best = trainer._best_checkpoint(member_run)
+    best = trainer.best_checkpoint(member_run)
     if best is not None:
         stack.callback(best.close)
     sample_noise = (sample_quality.prior_noise(config, config.sample_eval.num_samples,

@@ -87,7 +87,7 @@ def make_run(config: ml_collections.ConfigDict, workdir: str) -> Run:
                steps.make_mesh())
 
 
-def _pipeline(run: Run, batch_size: int, seed: int) -> Iterator[dict[str, np.ndarray]]:
+def input_pipeline(run: Run, batch_size: int, seed: int) -> Iterator[dict[str, np.ndarray]]:
     config = run.config
     return data.make_train_pipeline(
         config.dataset, batch_size=batch_size, seed=seed, value_range=config.value_range,
@@ -99,15 +99,15 @@ def _global_images(run: Run, pipeline: Iterator[dict[str, np.ndarray]]) -> Itera
         yield data.to_global_batch(next(pipeline), run.mesh)["image"]
 
 
-def _pretrain(run: Run, state: TrainState) -> TrainState:
+def pretrain(run: Run, state: TrainState) -> TrainState:
     """The WAE encoder pre-training heuristic, on its own input stream (data seed + 1)."""
     init_fn, step_fn = encoder_pretraining.make_pretrain_fns(run.config, run.model)
     rep, sharded = steps.replicated(run.mesh), steps.data_sharded(run.mesh)
     init_fn = jax.jit(init_fn, out_shardings=rep)
     step_fn = jax.jit(step_fn, in_shardings=(rep, rep, rep, sharded, rep), out_shardings=rep,
                       donate_argnums=(0, 1, 2))
-    batches = _global_images(
-        run, _pipeline(run, run.config.pretrain_batch_size, population.data_seed(run.config) + 1))
+    seed = population.data_seed(run.config) + 1
+    batches = _global_images(run, input_pipeline(run, run.config.pretrain_batch_size, seed))
     state, num, loss = encoder_pretraining.pretrain_encoder(run.config, state, init_fn,
                                                             step_fn, batches, logging.info)
     if not math.isfinite(loss):
@@ -117,7 +117,7 @@ def _pretrain(run: Run, state: TrainState) -> TrainState:
     return state
 
 
-def _initial_state(run: Run, pipeline, checkpointer: checkpointing.Checkpointer
+def initial_state(run: Run, pipeline, checkpointer: checkpointing.Checkpointer
                    ) -> TrainState:
     """The latest checkpoint's state (and input position), or a fresh, pre-trained one."""
     config = run.config
@@ -129,7 +129,7 @@ def _initial_state(run: Run, pipeline, checkpointer: checkpointing.Checkpointer
                      compiler_options={"xla_backend_optimization_level": 0})
     if checkpointer.latest_step() is None:
         state = create(jax.random.PRNGKey(config.seed))
-        return _pretrain(run, state) if config.pretrain_encoder else state
+        return pretrain(run, state) if config.pretrain_encoder else state
     changes = checkpointing.changed_fields(run.workdir, config)
     if changes:
         logging.warning("Resuming %s with a config that differs from the saved one:\n  %s",
@@ -154,14 +154,14 @@ def _initial_state(run: Run, pipeline, checkpointer: checkpointing.Checkpointer
     return state
 
 
-def _first_non_finite(values: dict[str, float]) -> Optional[str]:
+def first_non_finite(values: dict[str, float]) -> Optional[str]:
     for name, value in values.items():
         if not math.isfinite(value):
             return name
     return None
 
 
-class _Monitor:
+class Monitor:
     """Host side of the loop: NaN guard, window means, logs, progress bar."""
 
     def __init__(self, run: Run, writer: MetricsWriter, start_step: int):
@@ -175,7 +175,7 @@ class _Monitor:
                               disable=not (config.progress_bar and run.is_chief))
 
     def check(self, step: int, values: dict[str, float], kind: str) -> None:
-        name = _first_non_finite(values)
+        name = first_non_finite(values)
         if name is not None:
             shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
             checkpoints = os.path.join(self._run.workdir, "checkpoints")
@@ -212,8 +212,9 @@ class _Monitor:
         self._bar.close()
 
 
-def _evaluate(run: Run, report: ProgressReport, monitor: _Monitor, writer: MetricsWriter,
-              state: TrainState, step: int, prior_noise: Optional[np.ndarray] = None) -> None:
+def evaluate_progress(run: Run, report: ProgressReport, monitor: Monitor,
+                      writer: MetricsWriter, state: TrainState, step: int,
+                      prior_noise: Optional[np.ndarray] = None) -> None:
     scalars = report.metrics(state)
     monitor.check(step, scalars, "evaluation")
     writer.write_scalars(step, {f"eval/{k}": v for k, v in scalars.items()})
@@ -236,7 +237,7 @@ class _Evaluations:
     writer: MetricsWriter
 
 
-def _evaluate_samples(run: Run, evaluations: _Evaluations, monitor: _Monitor,
+def _evaluate_samples(run: Run, evaluations: _Evaluations, monitor: Monitor,
                       state: TrainState, step: int) -> None:
     """Sample metrics to TensorBoard; a new best of keep_best replaces checkpoints_best."""
     results = evaluations.sample_quality(state)
@@ -251,7 +252,7 @@ def _evaluate_samples(run: Run, evaluations: _Evaluations, monitor: _Monitor,
                          evaluations.best.directory)
 
 
-def _is_due(step: int, every: int, last: int) -> bool:
+def is_due(step: int, every: int, last: int) -> bool:
     return step % every == 0 or step == last
 
 
@@ -259,7 +260,7 @@ def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
           evaluations: _Evaluations) -> TrainState:
     config, last = run.config, run.total_steps
     start = int(state.step)
-    monitor = _Monitor(run, evaluations.writer, start)
+    monitor = Monitor(run, evaluations.writer, start)
     pending = None  # (step, metrics) of the last dispatched update, fetched one step late
     with preemption.stop_requests() as stop_requested, contextlib.closing(monitor):
         for step in range(start + 1, last + 1):
@@ -268,17 +269,18 @@ def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
             if pending is not None:
                 monitor.record(*pending)
             pending = (step, metrics)
-            evaluate = _is_due(step, config.eval_every_steps, last)
+            evaluate = is_due(step, config.eval_every_steps, last)
             score = (evaluations.sample_quality is not None
-                     and _is_due(step, config.sample_eval.every_steps, last))
+                     and is_due(step, config.sample_eval.every_steps, last))
             stop = step < last and stop_requested(step)  # the last step saves and ends anyway
-            save = _is_due(step, config.checkpoint_every_steps, last) or stop
+            save = is_due(step, config.checkpoint_every_steps, last) or stop
             if evaluate or score or save:  # The state is checked before it is used or saved.
                 monitor.record(*pending)
                 pending = None
             started = time.perf_counter()
             if evaluate:
-                _evaluate(run, evaluations.progress_report, monitor, evaluations.writer, state, step)
+                evaluate_progress(run, evaluations.progress_report, monitor, evaluations.writer,
+                                  state, step)
             if score:
                 _evaluate_samples(run, evaluations, monitor, state, step)
             if save:
@@ -292,7 +294,7 @@ def _loop(run: Run, state: TrainState, pipeline, train_step: Callable,
     return state
 
 
-def _test_images(run: Run) -> np.ndarray:
+def test_images(run: Run) -> np.ndarray:
     config = run.config
     images, _ = data.load_arrays(config.dataset, "test", config.data_dir or None)
     return data.scale_images(images[:config.num_eval_images], config.value_range)
@@ -301,9 +303,9 @@ def _test_images(run: Run) -> np.ndarray:
 def train(run: Run) -> TrainState:
     """Trains one model (the run's workdir locked by the caller); returns the final state."""
     config, workdir = run.config, run.workdir
-    pipeline = _pipeline(run, config.batch_size, population.data_seed(config))
+    pipeline = input_pipeline(run, config.batch_size, population.data_seed(config))
     checkpointer = checkpointing.Checkpointer(workdir, config.keep_checkpoints)
-    state = _initial_state(run, pipeline, checkpointer)
+    state = initial_state(run, pipeline, checkpointer)
     if run.is_chief:
         checkpointing.write_config(workdir, config)
     start = int(state.step)
@@ -313,10 +315,10 @@ def train(run: Run) -> TrainState:
     writer = MetricsWriter(workdir, start, enabled=run.is_chief)
     train_step = steps.compile_train_step(
         steps.make_train_step(config, run.model, run.adversary, run.steps_per_epoch), run.mesh)
-    best = _best_checkpoint(run)
+    best = best_checkpoint(run)
     try:
         evaluations = _Evaluations(
-            ProgressReport(config, run.model, run.adversary, run.mesh, _test_images(run),
+            ProgressReport(config, run.model, run.adversary, run.mesh, test_images(run),
                            run.steps_per_epoch),
             SampleQuality(config, run.model, run.mesh) if config.sample_eval.metrics else None,
             best, checkpointer, writer)
@@ -329,7 +331,7 @@ def train(run: Run) -> TrainState:
     return state
 
 
-def _best_checkpoint(run: Run) -> Optional[checkpointing.BestCheckpoint]:
+def best_checkpoint(run: Run) -> Optional[checkpointing.BestCheckpoint]:
     keep_best = run.config.sample_eval.keep_best
     if not keep_best:
         return None
