@@ -41,12 +41,15 @@ def _create_population(config, model, adversary):
     return population.stack(population.initial_member_states(config, create))
 
 
-def _solo_run(member, model, adversary, batches):
-    state = _solo_initial_state(member, model, adversary)
-    train_step = _jit(steps.make_train_step(member, model, adversary, STEPS_PER_EPOCH))
+def _train(step_fn, state, batches):
     for batch in batches:
-        state, metrics = train_step(state, batch)
+        state, metrics = step_fn(state, batch)
     return state, metrics
+
+
+def _solo_run(member, model, adversary, batches):
+    return _train(_jit(steps.make_train_step(member, model, adversary, STEPS_PER_EPOCH)),
+                  _solo_initial_state(member, model, adversary), batches)
 
 
 def _rounding_noise(path: str) -> bool:
@@ -66,11 +69,9 @@ def _assert_close(a, b, rtol=1e-4, atol=1e-5, skip_rounding_noise=False):
 
 
 def _population_run(config, model, adversary, batches):
-    state = _create_population(config, model, adversary)
-    step = _jit(population.make_population_step(config, model, adversary, STEPS_PER_EPOCH))
-    for batch in batches:
-        state, metrics = step(state, batch)
-    return state, metrics
+    return _train(_jit(population.make_population_step(config, model, adversary,
+                                                       STEPS_PER_EPOCH)),
+                  _create_population(config, model, adversary), batches)
 
 
 @pytest.mark.parametrize("method, arch, varied", [

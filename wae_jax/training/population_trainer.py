@@ -38,7 +38,7 @@ from absl import logging
 
 from wae_jax import data
 from wae_jax.training import (checkpointing, population, preemption, progress_report,
-                              sample_quality, steps, trainer, validation)
+                              sample_quality, steps, trainer)
 from wae_jax.training.metrics_writer import MetricsWriter
 from wae_jax.training.population import PopulationState
 from wae_jax.training.progress_report import ProgressReport
@@ -90,23 +90,7 @@ def _initial_state(run: trainer.Run, member_runs: list[trainer.Run], pipeline,
         population.initial_member_states(run.config, functools.partial(_create, run))))
     abstract = jax.tree.map(
         lambda s: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sharding), abstract)
-    try:
-        state, data_state, step = checkpointer.restore(abstract)
-    except checkpointing.CheckpointMismatch:
-        raise validation.ConfigError(
-            f"the checkpoint in {checkpointer.directory} does not fit this population "
-            f"config: its arrays have other shapes; resume with the saved config or use "
-            f"another --workdir") from None
-    except checkpointing.NoReadableCheckpoint as error:
-        raise validation.ConfigError(str(error)) from None
-    try:
-        pipeline.set_state(data_state)
-    except ValueError as error:
-        raise validation.ConfigError(f"the checkpoint in {checkpointer.directory} does not "
-                                     f"fit this config: {error}") from None
-    checkpointer.set_aside_newer(step)
-    logging.info("Resumed the population from step %d in %s", step, checkpointer.directory)
-    return state
+    return trainer.resume(run, checkpointer, abstract, pipeline)
 
 
 def _pretrain(run: trainer.Run, member_runs: list[trainer.Run], states: list) -> PopulationState:
@@ -163,11 +147,16 @@ def _record(members: list[_Member], step: int, metrics: dict[str, Any]) -> None:
         if name is None:
             member.monitor.record(step, mine)
             continue
-        member.diverged_at = step
-        member.writer.write_scalars(step, {"train/diverged": 1.0})
-        member.writer.flush()
-        logging.warning("member %d diverged at step %d (%s is %s); frozen at its last "
-                        "finite state, the others go on", i, step, name, mine[name])
+        _mark_diverged(member, i, step, f"{name} is {mine[name]}; frozen at its last finite "
+                       f"state, the others go on")
+
+
+def _mark_diverged(member: _Member, index: int, step: int, reason: str) -> None:
+    """Host side of a divergence: the member's log gets train/diverged at `step`."""
+    member.diverged_at = step
+    member.writer.write_scalars(step, {"train/diverged": 1.0})
+    member.writer.flush()
+    logging.warning("member %d diverged at step %d: %s", index, step, reason)
 
 
 def _check_some_member_trains(members: list[_Member]) -> None:
@@ -181,9 +170,7 @@ def _check_some_member_trains(members: list[_Member]) -> None:
 def _freeze(state: PopulationState, members: list[_Member], index: int, step: int,
             error: Exception) -> PopulationState:
     """Marks a member whose evaluation turned non-finite diverged, on the host and device."""
-    members[index].diverged_at = step
-    members[index].writer.write_scalars(step, {"train/diverged": 1.0})
-    logging.warning("member %d diverged: %s", index, error)
+    _mark_diverged(members[index], index, step, str(error))
     return state.replace(diverged_at=state.diverged_at.at[index].set(step))
 
 
@@ -195,7 +182,8 @@ def _evaluate(members: list[_Member], report: ProgressReport, state: PopulationS
             continue
         try:
             trainer.evaluate_progress(member.run, report, member.monitor, member.writer,
-                              population.member_state(state, i), step, member.figure_noise)
+                                      population.member_state(state, i), step,
+                                      member.figure_noise)
         except trainer.NonFiniteError as error:
             state = _freeze(state, members, i, step, error)
     return state

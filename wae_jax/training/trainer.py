@@ -130,12 +130,19 @@ def initial_state(run: Run, pipeline, checkpointer: checkpointing.Checkpointer
     if checkpointer.latest_step() is None:
         state = create(jax.random.PRNGKey(config.seed))
         return pretrain(run, state) if config.pretrain_encoder else state
-    changes = checkpointing.changed_fields(run.workdir, config)
+    abstract = abstract_train_state(config, run.model, run.adversary, run.image_shape,
+                                    steps.replicated(run.mesh))
+    return resume(run, checkpointer, abstract, pipeline)
+
+
+def resume(run: Run, checkpointer: checkpointing.Checkpointer, abstract: Any, pipeline) -> Any:
+    """The newest readable checkpoint's state restored into `abstract`, the input pipeline
+    set to its position, and newer unreadable checkpoints set aside; a checkpoint that
+    does not fit the config is a ConfigError naming what changed."""
+    changes = checkpointing.changed_fields(run.workdir, run.config)
     if changes:
         logging.warning("Resuming %s with a config that differs from the saved one:\n  %s",
                         run.workdir, "\n  ".join(changes))
-    abstract = abstract_train_state(config, run.model, run.adversary, run.image_shape,
-                                    steps.replicated(run.mesh))
     unfit = (f"the checkpoint in {checkpointer.directory} does not fit this config (changed: "
              f"{'; '.join(changes) or 'nothing recorded'}); resume with the saved config or "
              f"use another --workdir")
