@@ -106,7 +106,7 @@ def test_initial_state_is_each_members_solo_initial_state():
         _assert_close(population.member_state(together, i), alone, rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("method, arch", [("w2vae", "mlp"), ("wae_mmd", "dcgan_mnist"),
+@pytest.mark.parametrize("method, arch", [("vae", "mlp"), ("w2vae", "mlp"), ("wae_mmd", "dcgan_mnist"),
                                           ("wae_gan", "mlp")])
 def test_per_member_data_members_equal_solo_runs_on_their_own_batches(method, arch):
     """Each member its own batches, epoch length (lr decay, lambda ramp) and step count."""
