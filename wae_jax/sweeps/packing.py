@@ -7,6 +7,7 @@ input noise) share one compiled program, so they are trained together, at most
 architecture, encoder, ...) starts a new population.
 """
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -42,7 +43,7 @@ def shape_key(config: ml_collections.ConfigDict) -> str:
 def population_config(configs: list[ml_collections.ConfigDict]) -> ml_collections.ConfigDict:
     """One config training `configs` (same shape key) as a population; the first alone if
     only one. Seeds always go per member; other fields only where the members differ."""
-    config = ml_collections.ConfigDict(configs[0])
+    config = copy.deepcopy(configs[0])
     if len(configs) == 1:
         return config
     config.population.size = len(configs)
