@@ -93,7 +93,11 @@ def main() -> None:
         return
     from wae_jax.sweeps import runner  # Ray only when a sweep runs
 
-    runner.run(trials, sweep, workdir, address=_ADDRESS.value, num_cpus=_NUM_CPUS.value)
+    try:
+        runner.run(trials, sweep, workdir, address=_ADDRESS.value, num_cpus=_NUM_CPUS.value)
+    except ConnectionError as error:  # ray.init found no cluster at --address
+        cli.exit_with(f"--address={_ADDRESS.value}: {error}; start the cluster first (launch/)",
+                      2)
     table = report.write_report(workdir)
     if any(row["status"] != "finished" for row in table):
         sys.exit(1)

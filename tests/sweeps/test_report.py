@@ -72,3 +72,12 @@ def test_pending_trials_are_reported_pending(sweep_dir):
     os.remove(os.path.join(manifest.trial_workdir(workdir, trials[0].name), trial.RECORD_NAME))
     statuses = [r["status"] for r in report.rows(workdir)]
     assert statuses[:2] == ["pending", "pending"]
+
+
+def test_only_the_runner_imports_ray():
+    """The report, and everything a trial or a dry run needs, works without Ray."""
+    from tests.test_layering import PACKAGE, imported_names
+
+    for path in sorted((PACKAGE / "sweeps").glob("*.py")):
+        uses_ray = any(n == "ray" or n.startswith("ray.") for n in imported_names(path))
+        assert uses_ray == (path.stem == "runner"), path
