@@ -2,9 +2,9 @@
 
 import pytest
 
-from configs import bigwae_mnist, common
+from configs import bigwae_celeba, bigwae_mnist, common
 from wae_jax.sweeps import packing, space
-from wae_jax.training import population
+from wae_jax.training import population, validation
 
 
 def test_shape_fields_split_and_max_size_chunks():
@@ -46,3 +46,14 @@ def test_names_are_stable_and_follow_the_config():
 def test_bad_max_size():
     with pytest.raises(space.SweepError, match="max_population_size=0"):
         packing.pack(common.get_config(), [{}], 0)
+
+
+@pytest.mark.parametrize("module", [bigwae_mnist, bigwae_celeba])
+@pytest.mark.parametrize("arg", [None, "small", "tiny"])
+def test_bigwae_members_validate(module, arg):
+    """Every trial's config is runnable (the first 12 trials at paper size: 458 in all)."""
+    sweep = module.get_sweep(arg)
+    trials = packing.pack(module.get_config(arg), list(sweep.points), sweep.max_population_size)
+    for trial in trials[:12]:
+        validation.validate_config(trial.config, 1)
+    assert f"--config=configs/{module.__name__.split('.')[-1]}.py" in module.__doc__
