@@ -70,8 +70,11 @@ def test_apply_point_sets_paths_and_keeps_the_latent_reference():
     config = space.apply_point(base, {"latent_dim": 16, "model.arch": "mlp", "lambda_": 3})
     assert (config.latent_dim, config.model.latent_dim, config.model.arch) == (16, 16, "mlp")
     assert base.latent_dim == 8  # a copy
-    with pytest.raises(space.SweepError, match="'model.nope': not a config field"):
-        space.apply_point(base, {"model.nope": 1})
+    for path in ("model.nope", "lambda_.x", "nope.x"):
+        with pytest.raises(space.SweepError, match=f"'{path}': not a config field"):
+            space.apply_point(base, {path: 1})
+    with pytest.raises(space.SweepError, match="'lambda_'='big'"):
+        space.apply_point(base, {"lambda_": "big"})
 
 
 def _digest_in_fresh_process(hash_seed: str) -> str:

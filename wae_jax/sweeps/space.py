@@ -19,6 +19,7 @@ import math
 import zlib
 from typing import Any, Optional, Sequence
 
+import ml_collections
 import numpy as np
 
 Point = dict[str, Any]  # config path -> value
@@ -154,17 +155,15 @@ class Sweep:
     eval_num_samples: int = 10_000  # prior samples for those metrics
 
 
-def apply_point(config, point: Point):
-    """A copy of the ConfigDict `config` with the point's overrides (unknown paths fail)."""
+def apply_point(config: ml_collections.ConfigDict, point: Point) -> ml_collections.ConfigDict:
+    """A copy of `config` with the point's overrides (unknown paths fail)."""
     config = copy.deepcopy(config)  # keeps references (model.latent_dim follows latent_dim)
     for path, value in point.items():
         *parents, name = path.split(".")
         node = config
         for parent in parents:
-            node = node[parent] if parent in node else None
-            if node is None:
-                break
-        if node is None or name not in node:
+            node = node.get(parent) if isinstance(node, ml_collections.ConfigDict) else None
+        if not isinstance(node, ml_collections.ConfigDict) or name not in node:
             raise SweepError(f"sweep field {path!r}: not a config field; use a path such as "
                              "'lambda_' or 'model.arch'")
         try:
@@ -174,7 +173,7 @@ def apply_point(config, point: Point):
     return config
 
 
-def difference(config, base) -> Point:
+def difference(config: ml_collections.ConfigDict, base: ml_collections.ConfigDict) -> Point:
     """The leaf fields whose value in the ConfigDict `config` differs from `base`'s: the
     preset that turns one experiment file's config into another's (e.g. the VAE's)."""
     flat, flat_base = _flatten(config.to_dict()), _flatten(base.to_dict())
