@@ -12,12 +12,10 @@ import math
 import os
 from typing import Any, Optional
 
-import matplotlib
+# Figure objects, not pyplot: files only, and a notebook's own backend stays as it is.
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-
-from wae_jax.sweeps import manifest, trial  # noqa: E402
+from wae_jax.sweeps import manifest, trial
 
 CSV_NAME, MARKDOWN_NAME, PLOTS_DIR = "report.csv", "report.md", "plots"
 FIRST_COLUMNS = ("member", "trial", "position", "status", "method")
@@ -138,8 +136,8 @@ def write_plots(directory: str, table: list[dict]) -> None:
     scored = _scored(table, score)
     methods = sorted({r["method"] for r in scored})
     for field, scale in PLOTTED.items():
-        figure, panels = plt.subplots(1, max(len(methods), 1), figsize=(
-            3.5 * max(len(methods), 1), 3.2), squeeze=False)
+        figure = Figure(figsize=(3.5 * max(len(methods), 1), 3.2))
+        panels = figure.subplots(1, max(len(methods), 1), squeeze=False)
         for axes, method in zip(panels[0], methods):
             points = [(r[field], r[score]) for r in scored
                       if r["method"] == method and isinstance(r.get(field), (int, float))]
@@ -149,15 +147,14 @@ def write_plots(directory: str, table: list[dict]) -> None:
             axes.set(title=method, xlabel=field, ylabel=_score_label(table, score))
         figure.tight_layout()
         figure.savefig(os.path.join(directory, f"score_vs_{field}.png"), dpi=100)
-        plt.close(figure)
-    figure, axes = plt.subplots(figsize=(5, 3.5))
+    figure = Figure(figsize=(5, 3.5))
+    axes = figure.subplots()
     if methods:
         axes.boxplot([[r[score] for r in scored if r["method"] == m] for m in methods])
         axes.set_xticks(range(1, len(methods) + 1), methods)
     axes.set_ylabel(_score_label(table, score))
     figure.tight_layout()
     figure.savefig(os.path.join(directory, "score_distribution.png"), dpi=100)
-    plt.close(figure)
 
 
 def write_report(workdir: str) -> list[dict]:
