@@ -7,11 +7,11 @@
 No Ray here: the report reads a sweep from these files alone.
 """
 
-import json
 import os
 from typing import Any
 
 from wae_jax.sweeps import packing, space, trial
+from wae_jax.training import json_file
 
 MANIFEST_NAME = "sweep.json"
 TRIALS_DIR = "trials"
@@ -58,12 +58,11 @@ def manifest(trials: list[packing.Trial], sweep: space.Sweep) -> dict[str, Any]:
 
 def write(workdir: str, trials: list[packing.Trial], sweep: space.Sweep) -> None:
     os.makedirs(workdir, exist_ok=True)
-    path = os.path.join(workdir, MANIFEST_NAME)
-    with open(path + ".tmp", "w") as f:
-        json.dump(manifest(trials, sweep), f, indent=2)
-    os.replace(path + ".tmp", path)
+    json_file.write(os.path.join(workdir, MANIFEST_NAME), manifest(trials, sweep))
 
 
 def read(workdir: str) -> dict[str, Any]:
-    with open(os.path.join(workdir, MANIFEST_NAME)) as f:
-        return json.load(f)
+    manifest_value = json_file.read(os.path.join(workdir, MANIFEST_NAME))
+    if manifest_value is None:
+        raise FileNotFoundError(f"{workdir} has no {MANIFEST_NAME}: run the sweep first")
+    return manifest_value

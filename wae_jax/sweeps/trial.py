@@ -15,26 +15,20 @@ from typing import Any, Optional
 import ml_collections
 
 from wae_jax import workdir_evaluation
-from wae_jax.training import checkpointing, experiment, population_trainer, trainer, validation
+from wae_jax.training import (checkpointing, experiment, json_file, population_trainer,
+                              trainer, validation)
 
 RECORD_NAME = "trial.json"
 DONE = ("finished", "diverged")  # outcomes that a rerun does not train again
 
 
 def read_record(workdir: str) -> Optional[dict]:
-    path = os.path.join(workdir, RECORD_NAME)
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
+    return json_file.read(os.path.join(workdir, RECORD_NAME))
 
 
 def write_record(workdir: str, record: dict) -> None:
     os.makedirs(workdir, exist_ok=True)
-    path = os.path.join(workdir, RECORD_NAME)
-    with open(path + ".tmp", "w") as f:
-        json.dump(record, f, indent=2)
-    os.replace(path + ".tmp", path)
+    json_file.write(os.path.join(workdir, RECORD_NAME), record)
 
 
 def member_workdir(workdir: str, size: int, position: int) -> str:

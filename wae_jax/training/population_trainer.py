@@ -32,7 +32,6 @@ they are frozen, and their evaluations and checkpoints follow their own schedule
 import contextlib
 import dataclasses
 import functools
-import json
 import os
 import time
 from typing import Any, Optional
@@ -44,7 +43,7 @@ import numpy as np
 from absl import logging
 
 from wae_jax import data
-from wae_jax.training import (checkpointing, population, preemption, progress_report,
+from wae_jax.training import (checkpointing, json_file, population, preemption, progress_report,
                               sample_quality, steps, trainer)
 from wae_jax.training.metrics_writer import MetricsWriter
 from wae_jax.training.population import PopulationState
@@ -216,10 +215,8 @@ def _write_summary(run: trainer.Run, members: list[_Member], step: int) -> None:
         if member.best is not None and member.best.score is not None:
             entry["best"] = {k: member.best.score[k] for k in ("metric", "value", "step")}
         entries.append(entry)
-    path = os.path.join(run.workdir, SUMMARY_NAME)
-    with open(path + ".tmp", "w") as f:
-        json.dump({"size": len(members), "members": entries}, f, indent=2)
-    os.replace(path + ".tmp", path)
+    json_file.write(os.path.join(run.workdir, SUMMARY_NAME),
+                    {"size": len(members), "members": entries})
 
 
 def _record(members: list[_Member], step: int, metrics: dict[str, Any]) -> None:
