@@ -8,7 +8,6 @@ so that Ray does not retry them; anything else (a lost worker, a preemption) is
 left to Ray's retries, and the retried trial resumes from its checkpoints.
 """
 
-import json
 import os
 from typing import Any, Optional
 
@@ -55,8 +54,7 @@ def _member_outcomes(workdir: str, size: int) -> list[dict]:
     """Status and best score of each member of a trained trial."""
     if size == 1:
         return [{"status": "finished", "best": _solo_best(workdir)}]
-    with open(os.path.join(workdir, population_trainer.SUMMARY_NAME)) as f:
-        summary = json.load(f)
+    summary = json_file.read(os.path.join(workdir, population_trainer.SUMMARY_NAME))
     return [{"status": m["status"], "best": m.get("best")} for m in summary["members"]]
 
 
