@@ -83,10 +83,11 @@ def make_loss_fn(model: nn.Module):
 
 def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
           augment: Sequence[bool], validation: Arrays, seeds: Sequence[int]
-          ) -> tuple[Classifier, early_stopping.EarlyStopping]:
+          ) -> tuple[Classifier, early_stopping.EarlyStopping, Any]:
     """Member k trains on train_sets[k] (float32 images [n, H, W, C] in [0, 1], int labels),
-    conventional augmentation if augment[k], from seed seeds[k]. Returns the model and
-    the early-stopping record (best_params: the restored best epoch of each member)."""
+    conventional augmentation if augment[k], from seed seeds[k]. Returns the model, the
+    early-stopping record (best_params: the restored best epoch of each member) and the
+    last parameters (for fixed-length training: patience = max_epochs)."""
     num = len(train_sets)
     image_shape = train_sets[0][0].shape[1:]
     model = build(settings, num)
@@ -123,7 +124,7 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
         done = np.asarray(stopping.stopped) | (np.asarray(stopping.checks) >= settings.max_epochs)
         if done.all():
             break
-    return model, stopping
+    return model, stopping, state.params
 
 
 def predict(model: nn.Module, params: Any, images: np.ndarray, batch_size: int = 1000

@@ -81,7 +81,7 @@ def train_cell(config: ml_collections.ConfigDict, generator: str, latent_dim: in
     settings = [CONDITION_SETTINGS[c] for c in results.CONDITIONS]
     classifier_settings = config.classifier.copy_and_resolve_references()
     classifier_settings.data_seed = config.classifier.data_seed + seed
-    cnn, cnn_stopping = classifiers.train(
+    cnn, cnn_stopping, _ = classifiers.train(
         classifier_settings, [with_fake if generated else train for generated, _ in settings],
         [augmented for _, augmented in settings], validation_set,
         seeds=[1000 * seed + k for k in range(len(settings))])
