@@ -11,16 +11,18 @@ import os
 import subprocess
 import sys
 
+import importlib
 import re
 
 import pytest
 
 from configs import augment_mnist
 from tests.training.tiny import ROOT
-from wae_jax.studies.augmentation import per_class
+from wae_jax.studies.augmentation import per_class, w2_protocol
 from wae_jax.training.validation import ConfigError
 
 CONFIG = "--config=configs/augment_mnist.py:tiny"
+CHECKS = {"per_class": per_class.check_config, "w2_protocol": w2_protocol.check_config}
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +80,25 @@ def test_bad_config_names_the_field(field, value, message):
     config[field] = value
     with pytest.raises(ConfigError, match=re.escape(message)):
         per_class.check_config(config)
+
+
+@pytest.mark.parametrize("name, args", [("augment_mnist", (None, "small", "tiny")),
+                                        ("augment_w2_mnist", (None, "tiny")),
+                                        ("augment_w2_fashion_mnist", (None, "tiny"))])
+def test_study_configs_validate_and_document_their_command(name, args):
+    module = importlib.import_module(f"configs.{name}")
+    assert f"--config=configs/{name}.py" in module.__doc__
+    for arg in args:
+        config = module.get_config(arg)
+        CHECKS[config.study](config)
+
+
+def test_every_generator_is_selectable():
+    config = augment_mnist.get_config("tiny")
+    config.generators = ("vae", "w2vae", "wae_mmd", "wae_gan")
+    per_class.check_config(config)
+    methods = [per_class.generator_config(config, g, 3, 0).method for g in config.generators]
+    assert methods == ["vae", "w2vae", "wae_mmd", "wae_gan"]
 
 
 def test_a_bad_generator_field_is_caught_before_any_work():
