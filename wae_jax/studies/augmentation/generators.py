@@ -13,28 +13,31 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from wae_jax import models
+from wae_jax import losses, models
 from wae_jax.training import methods, population, steps
+from wae_jax.training.random_streams import stream_key
 from wae_jax.training.state import TrainState, create_train_state
 from wae_jax.studies.augmentation import early_stopping, member_batches
 
 
-def validation_criterion(config: ml_collections.ConfigDict, aux: dict) -> jax.Array:
-    """The early-stopping loss of one validation image: the objective for VAE and W2-VAE
-    (a per-image sum); the reconstruction cost for WAE-MMD and WAE-GAN, whose penalty is
-    a statistic of a batch of codes, undefined for the one validation image a class of
-    the smallest sets has."""
-    if methods.METHODS[config.method].gaussian_encoder:
-        return aux["loss"]
-    return aux["reconstruction"]
-
-
 def make_validation_fn(config: ml_collections.ConfigDict, model, adversary):
-    """(members, images [K, L, H, W, C], mask [K, L]) -> mean criterion per member [K]."""
+    """(members, images [K, L, H, W, C], mask [K, L]) -> mean criterion per member [K].
+
+    The criterion of one validation image: the objective for VAE and W2-VAE (a per-image
+    sum); the weighted reconstruction cost for WAE-MMD and WAE-GAN, whose penalty is a
+    statistic of a batch of codes, undefined for the one validation image a class of the
+    smallest sets has. Inference mode (the code is the encoder mean).
+    """
     eval_step = steps.make_eval_step(config, model, adversary, steps_per_epoch=1)
+    gaussian = methods.METHODS[config.method].gaussian_encoder
 
     def per_image(state: TrainState, image: jax.Array) -> jax.Array:
-        return validation_criterion(config, eval_step(state, image[None]))
+        x = image[None]
+        if gaussian:
+            return eval_step(state, x)["loss"]
+        fwd, _ = methods.autoencode(model, state.params, state.batch_stats, x,
+                                    stream_key(state.rng, "eval"), False)
+        return config.recon_scale * losses.reconstruction_cost(x, fwd.x_hat, config.cost)[0]
 
     def per_member(state, images, mask):
         values = jax.vmap(per_image, in_axes=(None, 0))(state, images)
