@@ -49,6 +49,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.data_dir = ""  # '' = $WAE_JAX_DATA_DIR or ~/tensorflow_datasets
     config.value_range = "unit"  # pixels in [0, 1] ("unit") or [-1, 1] ("symmetric")
     config.random_flip = False  # random horizontal flips of training images
+    config.train_classes = ()  # train on these labels only (e.g. (3,): one digit); () = all
     # --- Latent space: P_Z = N(0, prior_std^2 I) on latent_dim dimensions.
     config.latent_dim = 8  # paper: 8 (MNIST), 64 (CelebA)
     config.prior_std = 1.0  # paper: 1 (MNIST); the CelebA WAE files set sqrt(2)
@@ -124,10 +125,14 @@ def population_config() -> ml_collections.ConfigDict:
     field below is () (every member takes the config's value) or one value per
     member, e.g. --config.population.size=3 --config.population.lambda_="(1.,10.,100.)".
     Member i is the solo run of workdir/members/<i>/config.json: seed population.seed[i]
-    (or seed + i), data in the order of data_seed (or seed) shared by all members.
+    (or seed + i). Data 'shared': one batch for all members, in the order of data_seed
+    (or seed). Data 'per_member': each member its own input pipeline, as in its solo run:
+    its train_classes (e.g. one class each) with its own epoch length, in the order of
+    data_seed (or its own seed).
     """
     population = ml_collections.ConfigDict()
     population.size = 1  # K; 1 = one model, today's workdir layout
+    population.data = "shared"  # shared (one batch for all) | per_member (one pipeline each)
     population.seed = ()  # per-member seeds; () = seed + i
     population.learning_rate = ()  # per-member values of the config fields of the same name
     population.adversary_learning_rate = ()  # per-member adversary_learning_rate
@@ -136,6 +141,7 @@ def population_config() -> ml_collections.ConfigDict:
     population.prior_std = ()  # per-member prior_std
     population.kernel_scales = ()  # one tuple of scales per member, each as long as kernel_scales
     population.input_noise_std = ()  # per-member input_noise_std
+    population.train_classes = ()  # per-member train_classes, e.g. ((0,), (1,)); per_member data
     return population
 
 

@@ -97,10 +97,10 @@ def test_unwritable_workdir_is_status_2(tmp_path):
     assert result.returncode == 2 and "error: --workdir=" in result.stderr
 
 
-def test_sigkill_then_resume_is_bit_identical(tmp_path, data_dir, env, reference):
-    workdir = tmp_path / "killed"
+def _kill_after_first_checkpoint(workdir, data_dir, env, *flags) -> int:
+    """Starts a LONG run, SIGKILLs it once a checkpoint exists; returns its last step."""
     command = [sys.executable, "-m", "wae_jax.main", f"--config=configs/{CONFIG}",
-               f"--workdir={workdir}", f"--config.data_dir={data_dir}", *LONG]
+               f"--workdir={workdir}", f"--config.data_dir={data_dir}", *LONG, *flags]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoints = workdir / "checkpoints"
@@ -114,19 +114,50 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path, data_dir, env, reference
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     saved = sorted(int(p.name) for p in checkpoints.iterdir() if p.name.isdigit())
     assert saved and saved[-1] < 200
+    return saved[-1]
 
-    result = run_main(workdir, CONFIG, f"--config.data_dir={data_dir}", *LONG, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert f"Resumed from the checkpoint of step {saved[-1]}" in result.stderr
+
+def _assert_same_final_checkpoint(workdir, reference):
     resumed, resumed_data, step = _final_state(workdir)
     expected, expected_data, _ = _final_state(reference)
     assert step == 200 and resumed_data == expected_data
     for a, b in zip(jax.tree.leaves(resumed), jax.tree.leaves(expected), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_sigkill_then_resume_is_bit_identical(tmp_path, data_dir, env, reference):
+    workdir = tmp_path / "killed"
+    saved = _kill_after_first_checkpoint(workdir, data_dir, env)
+    result = run_main(workdir, CONFIG, f"--config.data_dir={data_dir}", *LONG, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Resumed from the checkpoint of step {saved}" in result.stderr
+    _assert_same_final_checkpoint(workdir, reference)
     assert _train_rows(workdir) == _train_rows(reference)
     evals = [[r for r in metrics_writer.read_jsonl(str(w)) if "eval/loss" in r]
              for w in (workdir, reference)]
     assert evals[0] == evals[1] and len(evals[0]) == 1
+
+
+# Two members with per-member data: their own classes (14 and 50 fabricated images).
+POPULATION = ("--config.population.size=2", "--config.population.data=per_member",
+              "--config.population.train_classes=((0,1),(2,3,4,5,6,7,8,9))")
+
+
+def test_sigkill_of_a_population_then_resume_is_bit_identical(tmp_path, data_dir, env):
+    """The stacked state, every member pipeline's position and each member's log."""
+    reference, workdir = tmp_path / "reference", tmp_path / "killed"
+    result = run_main(reference, CONFIG, f"--config.data_dir={data_dir}", *LONG, *POPULATION,
+                      env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    saved = _kill_after_first_checkpoint(workdir, data_dir, env, *POPULATION)
+    result = run_main(workdir, CONFIG, f"--config.data_dir={data_dir}", *LONG, *POPULATION,
+                      env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Resumed from the checkpoint of step {saved}" in result.stderr
+    _assert_same_final_checkpoint(workdir, reference)
+    for member in ("0", "1"):
+        assert (_train_rows(workdir / "members" / member)
+                == _train_rows(reference / "members" / member))
 
 
 def _assert_same_trajectory(workdir, reference):

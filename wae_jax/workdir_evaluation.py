@@ -12,7 +12,6 @@ and draws the trainer's figures (reconstructions, samples, interpolations), late
 traversals and (2-D latents only) a scatter of the codes.
 """
 
-import json
 import os
 from typing import Any, Optional, Sequence
 
@@ -24,7 +23,8 @@ from PIL import Image, ImageDraw
 
 from wae_jax import data, evaluation, models
 from wae_jax.evaluation import proxy_classifier, sample_metrics
-from wae_jax.training import checkpointing, figures, methods, sample_quality, steps
+from wae_jax.training import (checkpointing, figures, json_file, methods, sample_quality,
+                              steps)
 from wae_jax.training.random_streams import stream_key
 from wae_jax.training.state import abstract_train_state
 
@@ -198,12 +198,6 @@ def _classifier_steps(config: ml_collections.ConfigDict) -> int:
     return options.get("classifier_steps", proxy_classifier.DEFAULT_NUM_STEPS)
 
 
-def _write_json(path: str, results: dict) -> None:
-    with open(path + ".tmp", "w") as f:
-        json.dump(results, f, indent=2)
-    os.replace(path + ".tmp", path)
-
-
 def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str = "latest",
                      batch_size: int = 500, metrics: Sequence[str] = ("fid", "kid"),
                      seed: int = 0, reference_n: Optional[int] = None,
@@ -276,5 +270,5 @@ def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str
     for name, image in _figures(config, fns, state, test_images, test_labels, samples,
                                 batch_size, mesh).items():
         figures.save_png(os.path.join(output_dir, "eval_figures", f"{name}.png"), image)
-    _write_json(os.path.join(output_dir, "eval.json"), results)
+    json_file.write(os.path.join(output_dir, "eval.json"), results)
     return results

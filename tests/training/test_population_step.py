@@ -68,10 +68,13 @@ def _assert_close(a, b, rtol=1e-4, atol=1e-5, skip_rounding_noise=False):
                                    err_msg=jax.tree_util.keystr(path))
 
 
-def _population_run(config, model, adversary, batches):
-    return _train(_jit(population.make_population_step(config, model, adversary,
-                                                       STEPS_PER_EPOCH)),
-                  _create_population(config, model, adversary), batches)
+def _population_run(config, model, adversary, batches, epoch_lengths=None, last_steps=None,
+                    per_member_data=False):
+    k = config.population.size
+    step = population.make_population_step(
+        config, model, adversary, epoch_lengths or [STEPS_PER_EPOCH] * k,
+        last_steps or [NUM_STEPS] * k, per_member_data)
+    return _train(_jit(step), _create_population(config, model, adversary), batches)
 
 
 @pytest.mark.parametrize("method, arch, varied", [
@@ -101,3 +104,25 @@ def test_initial_state_is_each_members_solo_initial_state():
     for i, member in enumerate(population.member_configs(config)):
         alone = _solo_initial_state(member, model, adversary)
         _assert_close(population.member_state(together, i), alone, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("method, arch", [("vae", "mlp"), ("w2vae", "mlp"), ("wae_mmd", "dcgan_mnist"),
+                                          ("wae_gan", "mlp")])
+def test_per_member_data_members_equal_solo_runs_on_their_own_batches(method, arch):
+    """Each member its own batches, epoch length (lr decay, lambda ramp) and step count."""
+    config, model, adversary = _setup(method, arch, **VARIED)
+    config.population.data = "per_member"
+    config.lambda_growth, config.lr_decay_epochs, config.lr_decay_factors = 1.0, (1,), (4.0,)
+    epoch_lengths, last_steps = (1, 2), (NUM_STEPS, NUM_STEPS - 1)
+    own = [[random_batch(10 * i + t) for t in range(NUM_STEPS)] for i in range(2)]
+    stacked = [jax.tree.map(lambda *xs: jax.numpy.stack(xs), own[0][t], own[1][t])
+               for t in range(NUM_STEPS)]
+    together, _ = _population_run(config, model, adversary, stacked, list(epoch_lengths),
+                                  list(last_steps), per_member_data=True)
+    assert np.asarray(together.members.step).tolist() == list(last_steps)
+    for i, member in enumerate(population.member_configs(config)):
+        alone, _ = _train(_jit(steps.make_train_step(member, model, adversary, epoch_lengths[i])),
+                          _solo_initial_state(member, model, adversary),
+                          own[i][:last_steps[i]])
+        _assert_close(population.member_state(together, i), alone,
+                      skip_rounding_noise=arch != "mlp")

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from wae_jax import workdir_evaluation
-from wae_jax.training import checkpointing, experiment, metrics_writer, population, trainer
+from wae_jax.training import (checkpointing, experiment, metrics_writer, population, trainer,
+                              validation)
 from tests.training.tiny import run_main, tiny_config
 
 SEEDS, LAMBDAS = (0, 1), (10.0, 3.0)
@@ -166,3 +167,63 @@ def test_members_keep_their_own_best_checkpoint(data_dir, tmp_path):
         best = checkpointing.BestCheckpoint(str(tmp_path / "population" / "members" / str(i)))
         assert entry["best"] == {k: best.score[k] for k in ("metric", "value", "step")}
         best.close()
+
+
+CLASSES = ((0, 1), (2, 3, 4, 5, 6, 7, 8, 9))  # 14 and 50 of the 64 fabricated images
+
+
+def _per_member_config(data_dir):
+    config = _population_config(data_dir, seed=SEEDS, train_classes=CLASSES)
+    config.population.data = "per_member"
+    config.num_train_steps, config.num_epochs, config.batch_size = -1, 2, 4
+    config.lr_decay_epochs, config.lr_decay_factors = (1,), (2.0,)  # per-member epochs
+    return config
+
+
+def test_per_member_data_members_are_their_solo_runs(data_dir, tmp_path):
+    """Each member reads only its classes, in its own order, for its own number of
+    epochs (2 x 3 and 2 x 12 steps): members equal solo runs of their config.json."""
+    config = _per_member_config(data_dir)
+    state = experiment.train_and_evaluate(config, str(tmp_path / "population"))
+    summary = json.load(open(tmp_path / "population" / "population.json"))["members"]
+    assert [(m["status"], m["step"]) for m in summary] == [("finished", 6), ("finished", 24)]
+    assert np.asarray(state.members.step).tolist() == [6, 24]
+    for i in range(2):
+        member = str(tmp_path / "population" / "members" / str(i))
+        solo_config = workdir_evaluation.load_config(member)
+        assert tuple(solo_config.train_classes) == CLASSES[i] and solo_config.data_seed == -1
+        alone = experiment.train_and_evaluate(solo_config, str(tmp_path / f"solo{i}"))
+        _assert_close(_member_params(state, i), alone.params)
+        assert (metrics_writer.read_jsonl(member)[-1]["step"]
+                == metrics_writer.read_jsonl(str(tmp_path / f"solo{i}"))[-1]["step"])
+        saved = checkpointing.Checkpointer(member, 3, read_only=True)
+        assert saved.latest_step() == (6, 24)[i]
+
+
+def test_train_classes_need_per_member_data(data_dir, tmp_path):
+    config = _per_member_config(data_dir)
+    config.population.data = "shared"
+    with pytest.raises(validation.ConfigError, match="population.data='per_member'"):
+        experiment.train_and_evaluate(config, str(tmp_path))
+
+
+def test_a_population_too_big_for_memory_is_refused_before_training(data_dir, tmp_path,
+                                                                    monkeypatch):
+    """The compiled step's memory analysis against the device's memory (here pretended
+    to be 64 KiB): a ConfigError naming population.size and a size that fits."""
+    monkeypatch.setattr(population, "available_memory", lambda device: 64 * 1024)
+    config = _population_config(data_dir, seed=(0, 1, 2, 3))
+    with pytest.raises(validation.ConfigError,
+                       match=r"config.population.size=4: one population step needs .* GiB "
+                             r"per device, more than the 0.00 GiB available; lower "
+                             r"population.size to about 1"):
+        experiment.train_and_evaluate(config, str(tmp_path))
+    assert not (tmp_path / "checkpoints").exists() and not (tmp_path / "members").exists()
+
+
+def test_available_memory_is_the_hosts_share_on_cpu():
+    """On a CPU device: MemAvailable of /proc/meminfo, split over the local devices."""
+    with open("/proc/meminfo") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable:"))
+    got = population.available_memory(jax.local_devices()[0])
+    assert got == pytest.approx(kib * 1024 // jax.local_device_count(), rel=0.2)

@@ -1,5 +1,6 @@
 """Learning-rate decay and lambda ramp against direct step-by-step references."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -31,3 +32,20 @@ def test_penalty_weight_grows_once_per_completed_epoch():
     weights = schedules.penalty_weight(jnp.float32(0.5), jnp.float32(0.05), steps, 10)
     expected = 0.5 + 0.05 * (np.arange(50) // 10)
     np.testing.assert_allclose(np.asarray(weights), expected, rtol=1e-6)
+
+
+def test_schedules_take_a_traced_epoch_length_per_member():
+    """Under vmap each member's own steps_per_epoch, as a Python int would give."""
+    lengths, steps = np.array([7, 3, 11]), jnp.arange(0, 400, 13)
+
+    def both(length):
+        multiplier = schedules.learning_rate_multiplier((30, 50), (2.0, 5.0), length)
+        return (jax.vmap(multiplier)(steps),
+                schedules.penalty_weight(jnp.float32(0.5), jnp.float32(0.05), steps, length))
+
+    traced = jax.jit(jax.vmap(both))(jnp.asarray(lengths))
+    for i, length in enumerate(lengths):
+        epochs = np.arange(0, 400, 13) // length
+        expected_lr = np.where(epochs >= 50, 0.1, np.where(epochs >= 30, 0.5, 1.0))
+        np.testing.assert_allclose(np.asarray(traced[0][i]), expected_lr, rtol=1e-6)
+        np.testing.assert_allclose(np.asarray(traced[1][i]), 0.5 + 0.05 * epochs, rtol=1e-6)

@@ -1,5 +1,6 @@
 """Random access to prepared splits: tfds data sources and whole-split numpy arrays."""
 
+import functools
 import os
 from typing import Any, Sequence
 
@@ -49,5 +50,28 @@ def load_arrays(name: str, split: str,
     return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
 
 
-def num_examples(name: str, split: str, data_dir: str | os.PathLike | None = None) -> int:
+@functools.lru_cache(maxsize=8)  # a population's members ask for the same labels
+def _labels(name: str, split: str, data_dir: str | None) -> np.ndarray:
+    labels = load_arrays(name, split, data_dir)[1]
+    labels.setflags(write=False)
+    return labels
+
+
+def record_indices(name: str, split: str, classes: Sequence[int],
+                   data_dir: str | os.PathLike | None = None) -> np.ndarray:
+    """The records of a split whose label is in `classes` (all of them for ())."""
+    if not classes:
+        return np.arange(num_examples(name, split, data_dir), dtype=np.int64)
+    labels = _labels(name, split, None if data_dir is None else str(data_dir))
+    if missing := sorted(set(classes) - set(np.unique(labels).tolist())):
+        raise ValueError(f"classes {missing} do not occur in {name} {split}; pick from "
+                         f"{np.unique(labels).tolist()}")
+    return np.flatnonzero(np.isin(labels, classes)).astype(np.int64)
+
+
+def num_examples(name: str, split: str, data_dir: str | os.PathLike | None = None,
+                 classes: Sequence[int] = ()) -> int:
+    """Records in a split, or those of the given classes."""
+    if classes:
+        return len(record_indices(name, split, classes, data_dir))
     return len(data_source(name, split, data_dir))

@@ -23,14 +23,16 @@ class Spec:
     labelled: bool
     mirror: fetch.Artefact | None
     manual_instructions: str
+    num_classes: int = 0  # labels 0..num_classes-1 (0: unlabelled)
 
 
 DATASETS: dict[str, Spec] = {
     "mnist": Spec(builders.WaeMnist, (28, 28, 1), ("train", "test"), True, mnist.MIRROR,
-                  builders.WaeMnist.MANUAL_DOWNLOAD_INSTRUCTIONS),
+                  builders.WaeMnist.MANUAL_DOWNLOAD_INSTRUCTIONS, num_classes=10),
     "fashion_mnist": Spec(builders.WaeFashionMnist, (28, 28, 1), ("train", "test"), True,
                           fashion_mnist.MIRROR,
-                          builders.WaeFashionMnist.MANUAL_DOWNLOAD_INSTRUCTIONS),
+                          builders.WaeFashionMnist.MANUAL_DOWNLOAD_INSTRUCTIONS,
+                          num_classes=10),
     "celeb_a_64": Spec(builders.WaeCelebA64, (64, 64, 3), ("train", "validation", "test"),
                        False, None, celeba.MISSING_MESSAGE),
 }

@@ -136,18 +136,24 @@ def _make(reader: Reader, num_records: int, settings: dict[str, Any], *, batch_s
 
 def make_train_pipeline(name: str, *, batch_size: int, seed: int, value_range: str,
                         random_flip: bool = False, data_dir: str | os.PathLike | None = None,
-                        split: str = "train", process_index: int | None = None,
+                        split: str = "train", classes: tuple[int, ...] = (),
+                        process_index: int | None = None,
                         process_count: int | None = None,
                         read_options: grain.ReadOptions | None = None) -> PipelineIterator:
     """Batches {"image": float32 [b,H,W,C], "label": int32 [b]} of a split, forever.
 
     `batch_size` is global; b = batch_size / process_count. Reads through the tfds
-    array_record data source, so memory stays flat at CelebA scale. `process_index/count`
+    array_record data source, so memory stays flat at CelebA scale. `classes` keeps
+    the examples of those labels only (an epoch is a pass over them). `process_index/count`
     default to jax's (override only to simulate other processes).
     """
     source = arrays.data_source(name, split, data_dir)
-    reader = functools.partial(arrays.read, source, labelled=catalog.get(name).labelled)
-    return _make(reader, len(source), {"dataset": name, "split": split},
+    read = functools.partial(arrays.read, source, labelled=catalog.get(name).labelled)
+    records = arrays.record_indices(name, split, tuple(classes), data_dir)
+    settings = {"dataset": name, "split": split}
+    if classes:  # absent otherwise, so that earlier checkpoints' settings still match
+        settings["classes"] = list(classes)
+    return _make(lambda idx: read(records[idx]), len(records), settings,
                  batch_size=batch_size, seed=seed, value_range=value_range,
                  random_flip=random_flip, process_index=process_index,
                  process_count=process_count, read_options=read_options)

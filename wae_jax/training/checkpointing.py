@@ -21,6 +21,8 @@ import ml_collections
 import orbax.checkpoint as ocp
 from absl import logging
 
+from wae_jax.training import json_file
+
 CONFIG_NAME = "config.json"
 LATEST_DIR = "checkpoints"
 BEST_DIR = "checkpoints_best"
@@ -266,19 +268,12 @@ def _config_dict(config: ml_collections.ConfigDict) -> dict:
 
 
 def read_config(workdir: str) -> Optional[dict]:
-    path = os.path.join(workdir, CONFIG_NAME)
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
+    return json_file.read(os.path.join(workdir, CONFIG_NAME))
 
 
 def write_config(workdir: str, config: ml_collections.ConfigDict) -> None:
     """Atomically (re)writes workdir/config.json."""
-    path = os.path.join(workdir, CONFIG_NAME)
-    with open(path + ".tmp", "w") as f:
-        json.dump(_config_dict(config), f, indent=2, sort_keys=True)
-    os.replace(path + ".tmp", path)
+    json_file.write(os.path.join(workdir, CONFIG_NAME), _config_dict(config), sort_keys=True)
 
 
 def changed_fields(workdir: str, config: ml_collections.ConfigDict) -> list[str]:

@@ -10,7 +10,7 @@ nothing reduced over the member axis. A member whose metrics turn non-finite is
 frozen at its last finite state (diverged_at), while the others go on.
 """
 
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import flax.linen as nn
 import flax.struct
@@ -21,7 +21,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from wae_jax.training import steps
 from wae_jax.training.state import TrainState, hparams_of, set_learning_rate
-from wae_jax.training.validation import VARYING_FIELDS
+from wae_jax.training.validation import VARYING_FIELDS, ConfigError
 
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
@@ -30,6 +30,11 @@ PRETRAINING = -1  # PopulationState.diverged_at of a member whose encoder pre-tr
 
 def size(config: ml_collections.ConfigDict) -> int:
     return config.population.size
+
+
+def per_member_data(config: ml_collections.ConfigDict) -> bool:
+    """Each member its own input pipeline (population.data='per_member'), not one batch."""
+    return size(config) > 1 and config.population.data == "per_member"
 
 
 def data_seed(config: ml_collections.ConfigDict) -> int:
@@ -68,8 +73,11 @@ def member_config(config: ml_collections.ConfigDict, index: int) -> ml_collectio
     for field in VARYING_FIELDS:
         member[field] = member_value(config, field, index)
         member.population[field] = ()
-    member.data_seed = data_seed(config)
+    # Shared data: every member reads the population's order. Per-member data: each
+    # its own, as a solo run of its seed would (or data_seed's, when set).
+    member.data_seed = config.data_seed if per_member_data(config) else data_seed(config)
     member.population.size = 1
+    member.population.data = "shared"
     return member
 
 
@@ -125,26 +133,36 @@ def _all_finite(metrics: Metrics) -> jax.Array:
 
 
 def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
-                         adversary: Optional[nn.Module], steps_per_epoch: int
+                         adversary: Optional[nn.Module], steps_per_epoch: Sequence[int],
+                         last_steps: Sequence[int], per_member_data: bool = False
                          ) -> Callable[[PopulationState, Batch], tuple[PopulationState, Metrics]]:
-    """The solo train step vmapped over the members, one batch shared by all of them.
+    """The solo train step vmapped over the members.
 
-    A member whose metrics are not all finite keeps its previous state from then on
-    (jnp.where on the member axis), so it is never saved with NaN.
+    batch["image"] is one batch shared by all members, or with per_member_data one
+    per member ([K, B, ...]). Member i schedules by its own steps_per_epoch[i] and
+    stops after last_steps[i] updates. A member whose metrics are not all finite
+    keeps its previous state from then on (jnp.where on the member axis), so it is
+    never saved with NaN; a finished member keeps its final state.
     """
-    train_step = steps.make_train_step(config, model, adversary, steps_per_epoch)
+    epoch_lengths = jnp.asarray(steps_per_epoch, jnp.int32)
+    last = jnp.asarray(last_steps, jnp.int32)
+
+    def member_step(state: TrainState, batch: Batch, epoch_length: jax.Array):
+        return steps.make_train_step(config, model, adversary, epoch_length)(state, batch)
 
     def population_step(state: PopulationState, batch: Batch
                         ) -> tuple[PopulationState, Metrics]:
-        updated, metrics = jax.vmap(train_step, in_axes=(0, None))(state.members, batch)
+        updated, metrics = jax.vmap(member_step, in_axes=(0, 0 if per_member_data else None, 0))(
+            state.members, batch, epoch_lengths)
         finite = _all_finite(metrics)
-        training = (state.diverged_at == 0) & finite
+        running = state.members.step < last
+        training = (state.diverged_at == 0) & finite & running
 
         def keep(new, old):
             return jnp.where(training.reshape((-1,) + (1,) * (new.ndim - 1)), new, old)
 
         members = jax.tree.map(keep, updated, state.members)
-        diverged_at = jnp.where((state.diverged_at == 0) & ~finite, updated.step,
+        diverged_at = jnp.where((state.diverged_at == 0) & running & ~finite, updated.step,
                                 state.diverged_at)
         return PopulationState(members, diverged_at), metrics
 
@@ -158,16 +176,52 @@ def state_sharding(mesh: Mesh, num_members: int) -> NamedSharding:
     return steps.replicated(mesh)
 
 
-def batch_sharding(mesh: Mesh, num_members: int) -> NamedSharding:
-    """The shared batch: whole on every device when the members are split, else split."""
-    if state_sharding(mesh, num_members).spec == P("data"):
-        return steps.replicated(mesh)
-    return steps.data_sharded(mesh)
+def batch_sharding(mesh: Mesh, num_members: int, per_member_data: bool) -> NamedSharding:
+    """A shared batch: whole on every device when the members are split, else split.
+    Per-member batches [K, B, ...]: split as the members are, else over their B axis."""
+    members_split = state_sharding(mesh, num_members).spec == P("data")
+    if per_member_data:
+        return NamedSharding(mesh, P("data") if members_split else P(None, "data"))
+    return steps.replicated(mesh) if members_split else steps.data_sharded(mesh)
 
 
-def compile_population_step(step_fn, mesh: Mesh, num_members: int):
+def compile_population_step(step_fn, mesh: Mesh, num_members: int, per_member_data: bool):
     """jit with the members split over the devices (K a multiple of the device count) and
-    the batch replicated, or else the state replicated and the batch split; state donated."""
-    state, batch = state_sharding(mesh, num_members), batch_sharding(mesh, num_members)
+    the batch as batch_sharding places it, or else the state replicated and the batch
+    split; state donated."""
+    state = state_sharding(mesh, num_members)
+    batch = batch_sharding(mesh, num_members, per_member_data)
     return jax.jit(step_fn, in_shardings=(state, batch), out_shardings=(state, state),
                    donate_argnums=(0,))
+
+
+def available_memory(device: jax.Device) -> Optional[int]:
+    """Bytes a device can hold: its allocator's limit (GPU, TPU), else for CPU devices an
+    equal share of the host's available memory (Linux); None when unknown."""
+    stats = device.memory_stats() or {}
+    if "bytes_limit" in stats:
+        return int(stats["bytes_limit"])
+    try:
+        with open("/proc/meminfo") as f:
+            kib = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return None
+    return kib * 1024 // jax.local_device_count()
+
+
+def check_memory(compiled: Any, num_members: int, available: Optional[int]) -> None:
+    """ConfigError when the compiled population step needs more memory per device (its
+    arguments, outputs and temporaries, from XLA's memory analysis) than `available`."""
+    stats = compiled.memory_analysis()
+    if stats is None or available is None:
+        return
+    need = (stats.argument_size_in_bytes + stats.output_size_in_bytes
+            - stats.alias_size_in_bytes + stats.temp_size_in_bytes)
+    if need <= available:
+        return
+    fits = max(1, int(num_members * available / need))
+    gib = 2.0 ** 30
+    raise ConfigError(
+        f"config.population.size={num_members}: one population step needs {need / gib:.2f} "
+        f"GiB per device, more than the {available / gib:.2f} GiB available; lower "
+        f"population.size to about {fits} (or use more devices)")

@@ -9,7 +9,7 @@ value is reproduced by evaluating that checkpoint with the same sample count and
 reference (--reference_split, --reference_n).
 """
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from absl import logging
 import jax
@@ -55,8 +55,11 @@ class SampleQuality:
             reference_n=options.reference_n or None,
             data_dir=config.data_dir or None, classifier_steps=options.classifier_steps)
         self._noise = prior_noise(config, options.num_samples, SAMPLE_SEED)
-        self._decode = steps.compile_replicated(steps.make_figure_fns(config, model)["decode"],
-                                                mesh)
+        decode = steps.make_figure_fns(config, model)["decode"]
+        self._decode = steps.compile_replicated(decode, mesh)
+        # A population's members: latents [b, K, latent] -> images [b, K, H, W, C].
+        self._decode_members = steps.compile_replicated(
+            lambda members, z: jax.vmap(decode)(members, z.swapaxes(0, 1)).swapaxes(0, 1), mesh)
         self._batch_size, self._mesh = options.batch_size, mesh
 
     def __call__(self, state: TrainState, noise: Optional[np.ndarray] = None
@@ -66,6 +69,15 @@ class SampleQuality:
                                    self._noise if noise is None else noise, self._batch_size,
                                    self._mesh)
         return self._scorer(figures.to_uint8(samples))
+
+    def members(self, members: TrainState, noises: np.ndarray, scored: Sequence[int]
+                ) -> dict[int, dict[str, dict[str, Any]]]:
+        """Scores of the members `scored` of a stacked population state: every member's
+        samples are decoded by one vmapped program, each from its own draws (noises
+        [K, num_samples, latent]), then scored one member at a time."""
+        samples = apply_in_batches(self._decode_members, members, noises.swapaxes(0, 1),
+                                   self._batch_size, self._mesh)
+        return {i: self._scorer(figures.to_uint8(samples[:, i])) for i in scored}
 
 
 def scalars(results: dict[str, dict[str, Any]]) -> dict[str, float]:

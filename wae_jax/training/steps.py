@@ -49,8 +49,13 @@ def _adversary_update(config, adversary, state, z_q, rng, lambda_, learning_rate
 
 
 def make_train_step(config: ml_collections.ConfigDict, model: nn.Module,
-                    adversary: Optional[nn.Module], steps_per_epoch: int) -> TrainStep:
-    """One auto-encoder update, then (WAE-GAN) one adversary update on the same codes."""
+                    adversary: Optional[nn.Module],
+                    steps_per_epoch: schedules.StepsPerEpoch) -> TrainStep:
+    """One auto-encoder update, then (WAE-GAN) one adversary update on the same codes.
+
+    steps_per_epoch (the schedules' epoch length) may be traced: a population with
+    per-member data vmaps the step over each member's own value.
+    """
     method = methods.METHODS[config.method]
     lr_multiplier = schedules.learning_rate_multiplier(
         config.lr_decay_epochs, config.lr_decay_factors, steps_per_epoch)

@@ -62,23 +62,42 @@ def total_steps(config: ml_collections.ConfigDict, steps_per_epoch: int) -> int:
         config.num_epochs * steps_per_epoch)
 
 
-def make_run(config: ml_collections.ConfigDict, workdir: str) -> Run:
-    """Validates everything that can be checked before data or compilation (ConfigError)."""
-    validation.validate_config(config, jax.device_count())
-    validation.check_workdir(workdir)
-    image_shape = tuple(data.image_shape(config.dataset))
+def epoch_steps(config: ml_collections.ConfigDict) -> int:
+    """Updates per epoch: the training images (of train_classes) over the batch size;
+    ConfigError when the data is missing or smaller than a batch."""
     try:
-        num_train = data.num_examples(config.dataset, "train", config.data_dir or None)
+        num_train = data.num_examples(config.dataset, "train", config.data_dir or None,
+                                      tuple(config.train_classes))
     except FileNotFoundError as error:  # e.g. CelebA not supplied: the message says how
         raise validation.ConfigError(
             f"config.dataset={config.dataset!r} (data_dir={config.data_dir!r}): {error}") from None
     batch_fields = ["batch_size"] + (["pretrain_batch_size"] if config.pretrain_encoder else [])
     for field in batch_fields:
         if config[field] > num_train:
+            classes = f" of classes {tuple(config.train_classes)}" if config.train_classes else ""
             raise validation.ConfigError(
                 f"config.{field}={config[field]}: larger than the {num_train} training "
-                f"images of {config.dataset}")
-    steps_per_epoch = num_train // config.batch_size
+                f"images{classes} of {config.dataset}")
+    return num_train // config.batch_size
+
+
+def make_run(config: ml_collections.ConfigDict, workdir: str) -> Run:
+    """Validates everything that can be checked before data or compilation (ConfigError).
+
+    For a population with per-member data every member's data is checked too; the
+    run's steps_per_epoch and total_steps are then the longest member's.
+    """
+    validation.validate_config(config, jax.device_count())
+    validation.check_workdir(workdir)
+    image_shape = tuple(data.image_shape(config.dataset))
+    if population.per_member_data(config):
+        if jax.process_count() > 1:
+            raise validation.ConfigError(
+                "config.population.data='per_member' runs in one process (each process would "
+                "read every member's batch); use 'shared' or one process per population")
+        steps_per_epoch = max(epoch_steps(m) for m in population.member_configs(config))
+    else:
+        steps_per_epoch = epoch_steps(config)
     adversary = (models.build_adversary(config.model)
                  if methods.METHODS[config.method].adversary else None)
     return Run(config, workdir, image_shape, steps_per_epoch,
@@ -91,7 +110,8 @@ def input_pipeline(run: Run, batch_size: int, seed: int) -> Iterator[dict[str, n
     config = run.config
     return data.make_train_pipeline(
         config.dataset, batch_size=batch_size, seed=seed, value_range=config.value_range,
-        random_flip=config.random_flip, data_dir=config.data_dir or None)
+        random_flip=config.random_flip, data_dir=config.data_dir or None,
+        classes=tuple(config.train_classes))
 
 
 def _global_images(run: Run, pipeline: Iterator[dict[str, np.ndarray]]) -> Iterator[Any]:

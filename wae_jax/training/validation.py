@@ -82,6 +82,7 @@ FIELDS: dict[str, Check] = {
     "data_dir": _str,
     "value_range": _one_of(VALUE_RANGES),
     "random_flip": _bool,
+    "train_classes": _sequence(_int(0)),
     "latent_dim": _int(1),
     "prior_std": _float(0.0, strict=True),
     "cost": _one_of(losses.COSTS),
@@ -135,9 +136,12 @@ SAMPLE_EVAL_FIELDS: dict[str, Check] = {
 # config.population (configs/common.py: population_config): the per-member fields
 # are the top-level fields that keep every array's shape, one value per member.
 VARYING_FIELDS = ("seed", "learning_rate", "adversary_learning_rate", "lambda_",
-                  "lambda_growth", "prior_std", "kernel_scales", "input_noise_std")
+                  "lambda_growth", "prior_std", "kernel_scales", "input_noise_std",
+                  "train_classes")
+POPULATION_DATA = ("shared", "per_member")
 POPULATION_FIELDS: dict[str, Check] = {
     "size": _int(1),
+    "data": _one_of(POPULATION_DATA),
     **{field: _sequence(lambda v: None) for field in VARYING_FIELDS},
 }
 
@@ -238,6 +242,21 @@ def _check_population(config: ml_collections.ConfigDict) -> None:
             if field == "kernel_scales" and len(value) != len(config.kernel_scales):
                 _fail(name, values, f"entry {value!r}: give {len(config.kernel_scales)} "
                                     f"scales, as many as kernel_scales (shapes cannot vary)")
+    if tuple(population.train_classes) and population.data != "per_member":
+        _fail("population.train_classes", tuple(population.train_classes),
+              "members with their own classes need population.data='per_member'")
+
+
+def _check_classes(config: ml_collections.ConfigDict) -> None:
+    """train_classes (the config's and each member's) name classes the dataset has."""
+    info = data.DATASETS[config.dataset]
+    for name, classes in [("train_classes", tuple(config.train_classes))] + [
+            (f"population.train_classes[{i}]", tuple(c))
+            for i, c in enumerate(config.population.train_classes)]:
+        if classes and not info.labelled:
+            _fail(name, classes, f"{config.dataset} has no labels; use ()")
+        if len(set(classes)) != len(classes) or any(c >= info.num_classes for c in classes):
+            _fail(name, classes, f"use distinct labels in 0..{info.num_classes - 1}")
 
 
 def _check_model(config: ml_collections.ConfigDict, image_shape: tuple[int, int, int]) -> None:
@@ -254,6 +273,7 @@ def validate_config(config: ml_collections.ConfigDict, device_count: int) -> Non
     _check_fields(config, FIELDS)
     _check_fields(config.sample_eval, SAMPLE_EVAL_FIELDS, "sample_eval.")
     _check_population(config)
+    _check_classes(config)
     _check_combinations(config, device_count)
     _check_model(config, tuple(data.image_shape(config.dataset)))
 
