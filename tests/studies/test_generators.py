@@ -33,10 +33,10 @@ def make_solo_training(member_config, batch_size, epoch_steps):
     step = jax.jit(steps.make_train_step(member_config, model, None, epoch_steps))
     eval_step = jax.jit(steps.make_eval_step(member_config, model, None, 1))
 
-    def train(seed, data_seed, train_images, validation_images, member):
+    def train(seed, data_seed, train_images, validation_images):
         state = create(jax.random.PRNGKey(seed))
         indices = member_batches.member_indices(len(train_images), batch_size,
-                                                MAX_EPOCHS * epoch_steps, data_seed, member)
+                                                MAX_EPOCHS * epoch_steps, data_seed)
         best, best_params, best_epoch, waited = np.inf, None, 0, 0
         for epoch in range(1, MAX_EPOCHS + 1):
             for t in range((epoch - 1) * epoch_steps, epoch * epoch_steps):
@@ -66,8 +66,9 @@ def test_population_of_class_generators_equals_solo_trainings(generator):
     solo = make_solo_training(population.member_config(gen, 0), batch_size, 1)
     for k in range(10):
         member = population.member_config(gen, k)
+        assert tuple(member.train_classes) == (k,)  # a solo run of class k alone
         params, epoch = solo(member.seed, population.data_seed(member), train[k],
-                             validation[k], k)
+                             validation[k])
         assert int(stopping.best_epoch[k]) == epoch
         jax.tree.map(lambda pop, solo: np.testing.assert_allclose(
             pop[k], solo, rtol=2e-3, atol=2e-5), stopping.best_params, params)

@@ -110,8 +110,8 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
         return step(state, batch_images, batch_labels, flags)
 
     num_steps = settings.max_epochs * int(epoch_steps.max())
-    indices = member_batches.population_indices(sizes, batch_size, num_steps,
-                                                settings.data_seed)
+    indices = member_batches.population_indices(
+        sizes, batch_size, num_steps, [settings.data_seed * 1000 + k for k in range(num)])
     stopping = early_stopping.start(state.params)
     for t in range(num_steps):
         state = train_step(state, jnp.asarray(indices[t]))

@@ -67,7 +67,9 @@ def train(config: ml_collections.ConfigDict, train_images: Sequence[np.ndarray],
     sizes = [len(x) for x in train_images]
     batch_size = min(config.batch_size, min(sizes))
     epoch_steps = member_batches.steps_per_epoch(sizes, batch_size)
+    epoch_length = max(epoch_steps)
     step = population.make_population_step(config, model, adversary, epoch_steps,
+                                           [max_epochs * epoch_length] * len(sizes),
                                            per_member_data=True)
 
     @jax.jit
@@ -77,9 +79,9 @@ def train(config: ml_collections.ConfigDict, train_images: Sequence[np.ndarray],
     validate = make_validation_fn(config, model, adversary)
     data = jnp.asarray(member_batches.pad_members(train_images)[0])
     val_data, val_mask = map(jnp.asarray, member_batches.pad_members(validation_images))
-    epoch_length = max(epoch_steps)
+    data_seeds = [population.data_seed(m) for m in population.member_configs(config)]
     indices = member_batches.population_indices(sizes, batch_size, max_epochs * epoch_length,
-                                                population.data_seed(config))
+                                                data_seeds)
     stopping = early_stopping.start(state.members.params)
     everyone = jnp.ones(len(sizes), bool)
     for epoch in range(max_epochs):

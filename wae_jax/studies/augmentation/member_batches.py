@@ -20,21 +20,20 @@ def steps_per_epoch(sizes: Sequence[int], batch_size: int) -> list[int]:
     return [n // batch_size for n in sizes]
 
 
-def member_indices(n: int, batch_size: int, num_steps: int, seed: int, member: int
-                   ) -> np.ndarray:
-    """[num_steps, batch_size] indices into member `member`'s n examples."""
-    rng = np.random.default_rng((seed, member))
+def member_indices(n: int, batch_size: int, num_steps: int, seed: int) -> np.ndarray:
+    """[num_steps, batch_size] indices into a member's n examples, in the order of `seed`."""
+    rng = np.random.default_rng(seed)
     per_epoch = n // batch_size
     epochs = -(-num_steps // per_epoch)
     order = [rng.permutation(n)[:per_epoch * batch_size] for _ in range(epochs)]
     return np.concatenate(order)[:num_steps * batch_size].reshape(num_steps, batch_size)
 
 
-def population_indices(sizes: Sequence[int], batch_size: int, num_steps: int, seed: int
-                       ) -> np.ndarray:
-    """[num_steps, K, batch_size]: every member's own stream, side by side."""
-    return np.stack([member_indices(n, batch_size, num_steps, seed, k)
-                     for k, n in enumerate(sizes)], axis=1)
+def population_indices(sizes: Sequence[int], batch_size: int, num_steps: int,
+                       seeds: Sequence[int]) -> np.ndarray:
+    """[num_steps, K, batch_size]: every member's own stream (seeds[k]), side by side."""
+    return np.stack([member_indices(n, batch_size, num_steps, seed)
+                     for n, seed in zip(sizes, seeds)], axis=1)
 
 
 def pad_members(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

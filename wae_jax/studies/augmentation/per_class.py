@@ -28,7 +28,8 @@ CONDITION_SETTINGS = {"cnn": (False, False), "vae": (True, False), "aug": (False
 def generator_config(config: ml_collections.ConfigDict, generator: str, latent_dim: int,
                      seed: int) -> ml_collections.ConfigDict:
     """The population config of a cell's class generators: config.generator with the
-    generator's overrides, one member per class, member seeds 1000 * seed + class."""
+    generator's overrides, one member per class, member seeds 1000 * seed + class (each
+    member's batch order too: population.data='per_member')."""
     gen = config.generator.copy_and_resolve_references()
     gen.unlock()
     for field, value in config.generator_settings[generator].items():
@@ -40,6 +41,8 @@ def generator_config(config: ml_collections.ConfigDict, generator: str, latent_d
     gen.model.latent_dim = latent_dim
     gen.seed = 1000 * seed
     gen.population.size = config.classifier.num_classes
+    gen.population.data = "per_member"  # member c: class c only (the study feeds it)
+    gen.population.train_classes = tuple((c,) for c in range(gen.population.size))
     gen.population.seed = tuple(1000 * seed + c for c in range(gen.population.size))
     validation.validate_config(gen, device_count=1)
     return gen
