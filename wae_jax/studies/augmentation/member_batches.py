@@ -1,9 +1,10 @@
 """Per-member batch orders for populations whose members train on their own data.
 
-Member k sees consecutive seeded permutations of its n_k examples, each cut to whole
-batches (the remainder of an epoch is dropped, a different one each epoch), so
-member k's epoch is n_k // batch_size steps. The same indices drive a member's solo
-training, which is how a population run is checked against solo runs.
+Member k's epoch is ceil(n_k / batch_size) steps, as Keras' fit: a seeded permutation
+of all its n_k examples, topped up to whole batches (vmapped members need one batch
+shape) with the start of another permutation, so every example is seen each epoch and
+a few twice. The same indices drive a member's solo training, which is how a
+population run is checked against solo runs.
 """
 
 from typing import Sequence
@@ -17,15 +18,17 @@ def steps_per_epoch(sizes: Sequence[int], batch_size: int) -> list[int]:
     if batch_size > min(sizes):
         raise ValueError(f"batch_size={batch_size} exceeds the smallest member's "
                          f"{min(sizes)} examples; lower it")
-    return [n // batch_size for n in sizes]
+    return [-(-n // batch_size) for n in sizes]
 
 
 def member_indices(n: int, batch_size: int, num_steps: int, seed: int) -> np.ndarray:
     """[num_steps, batch_size] indices into a member's n examples, in the order of `seed`."""
     rng = np.random.default_rng(seed)
-    per_epoch = n // batch_size
+    per_epoch = -(-n // batch_size)
     epochs = -(-num_steps // per_epoch)
-    order = [rng.permutation(n)[:per_epoch * batch_size] for _ in range(epochs)]
+    fill = per_epoch * batch_size - n
+    order = [np.concatenate([rng.permutation(n), rng.permutation(n)[:fill]])
+             for _ in range(epochs)]
     return np.concatenate(order)[:num_steps * batch_size].reshape(num_steps, batch_size)
 
 
