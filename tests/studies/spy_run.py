@@ -3,8 +3,9 @@ that selects something; prints JSON: the spies' findings. Run as a script by
 tests/studies/test_augment.py (in a subprocess, for its XLA flags and compilation cache).
 
 Then it runs the study again in the same workdir: finished cells are skipped, so the
-spies record no further call. The poison: every test image is NaN. A selection function that saw one would hold a
-NaN in an argument; the spies also compare every argument image with the test images.
+spies record no further call. The poison: every test image is NaN. A selection
+function that saw one would hold a NaN in an argument; the spies also compare every
+argument image with the real test images.
 """
 
 import json

@@ -108,7 +108,8 @@ def test_a_bad_generator_field_is_caught_before_any_work():
         per_class.check_config(config)
 
 
-def test_no_test_image_reaches_a_selection_and_a_rerun_skips_finished_cells(tmp_path, data_dir, env, tiny_run):
+def test_no_test_image_reaches_a_selection_and_a_rerun_skips_finished_cells(
+        tmp_path, data_dir, env, tiny_run):
     del tiny_run  # only for its compilation cache
     result = subprocess.run([sys.executable, "-m", "tests.studies.spy_run", str(data_dir),
                              str(tmp_path)], cwd=ROOT, env=env, capture_output=True,

@@ -6,10 +6,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from configs import augment_w2_mnist
 from tests.training.tiny import ROOT
 from wae_jax.studies.augmentation import w2_protocol
+from wae_jax.training.validation import ConfigError
 
 
 def test_lambdas_are_uniform_draws_per_run():
@@ -52,3 +54,10 @@ def test_tiny_run_writes_both_csvs_and_the_tables(tmp_path, data_dir):
             assert (run["flagged"] == "True") == (float(run["T_final"]) > 0)
         assert float(run["test_classifier_fd"]) >= 0
     assert "| w2vae | 2 |" in (tmp_path / "w2" / "w2_tables.md").read_text()
+
+
+def test_bad_w2_config_names_the_field():
+    config = augment_w2_mnist.get_config("tiny")
+    config.num_runs = 1
+    with pytest.raises(ConfigError, match=r"config.num_runs=1: use at least 2"):
+        w2_protocol.check_config(config)

@@ -232,15 +232,19 @@ def summary(config: ml_collections.ConfigDict, runs: list[dict], best: dict[str,
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
-    if not config.objectives or not set(config.objectives) <= {"vae", "w2vae"}:
-        raise validation.ConfigError(f"config.objectives={config.objectives!r}: use vae and/or w2vae")
-    if config.num_runs < 2:
-        raise validation.ConfigError(f"config.num_runs={config.num_runs}: use at least 2 (a population)")
-    if not config.lambda_max > 0:
-        raise validation.ConfigError(f"config.lambda_max={config.lambda_max}: use a positive bound")
-    if not config.training.sample_eval.metrics:
-        raise validation.ConfigError("config.training.sample_eval.metrics=(): the selection needs a "
-                          "metric, e.g. ('classifier_fd',)")
+    """Raises ConfigError naming the first bad field, before any work."""
+    problems = {
+        "objectives": (bool(config.objectives) and set(config.objectives) <= {"vae", "w2vae"},
+                       "use vae and/or w2vae"),
+        "num_runs": (config.num_runs >= 2, "use at least 2 (a population)"),
+        "lambda_max": (config.lambda_max > 0, "use a positive bound"),
+        "training.sample_eval.metrics": (bool(config.training.sample_eval.metrics),
+                                         "the selection needs one, e.g. ('classifier_fd',)"),
+    }
+    for field, (ok, fix) in problems.items():
+        if not ok:
+            value = config.training.sample_eval.metrics if "." in field else config[field]
+            raise validation.ConfigError(f"config.{field}={value!r}: {fix}")
     for objective in config.objectives:
         validation.validate_config(population_config(config, objective), device_count=1)
 
