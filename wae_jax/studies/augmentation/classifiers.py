@@ -1,10 +1,12 @@
-"""The paper's CNN under the four conditions of a cell, trained as one population.
+"""The paper's CNN trained on one or more training sets at once (a population of K >= 1).
 
-Member k trains on its own training set (real, or real + generated), optionally
-with conventional augmentation drawn anew for every batch, and is early-stopped on
-the shared real validation set after each of its own epochs (Keras' fit with
+Member k trains on its own training set (real, or real + generated), optionally with
+conventional augmentation drawn anew for every batch, and is early-stopped on the
+shared real validation set after each of its own epochs (Keras' fit with
 EarlyStopping(patience=10, restore_best_weights=True)). Adam with Keras' defaults
-(1e-3, epsilon 1e-7); dropout 0.5. Nothing here sees test images: `predict` runs
+(1e-3, epsilon 1e-7); dropout 0.5. Members all take as many steps as the longest, so
+a cell trains its four conditions one at a time (K = 1 each; benchmarks/augment_cell.py
+measured the population 0.69x as fast). Nothing here sees test images: `predict` runs
 after the selection is done.
 """
 
