@@ -67,6 +67,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.seed = 0  # initialisation, data order and every random draw
     config.data_seed = -1  # the data order's seed instead, when >= 0 (population members share it)
     config.learning_rate = 1e-3  # Adam; paper: 1e-3 (MNIST)
+    config.optimizer = "adam"  # adam | rmsprop (Keras defaults: the augmentation paper's VAE)
     config.adam_b1 = 0.5  # paper: 0.5
     config.adam_b2 = 0.999  # Adam's default (the paper does not change it)
     config.lr_decay_epochs = (30, 50, 100)  # divide the rate at these epochs (compounding) ...

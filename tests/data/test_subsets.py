@@ -53,3 +53,17 @@ def test_reduced_train_validation_draws_from_the_train_split_only(prepared):
     test_pool = {x.tobytes() for x in prepared["mnist"]["test"][0]}
     drawn = [x.tobytes() for x in np.concatenate([x_train, x_val])]
     assert len(set(drawn)) == 40 and all(d in train_pool and d not in test_pool for d in drawn)
+
+
+@pytest.mark.parametrize("n, expected", [(50, [1] * 10), (100, None)])
+def test_min_per_class_gives_every_class_a_validation_image(n, expected):
+    """At 5 images per class 15% rounds to no validation image for two classes; with
+    min_per_class=1 each has one (the per-class study's generators stop early on it)."""
+    labels = np.random.default_rng(n).permutation(np.repeat(np.arange(10), n // 10))
+    plain = np.bincount(labels[data.train_validation_indices(labels, 0.15, seed=0)[1]],
+                        minlength=10)
+    train, validation = data.train_validation_indices(labels, 0.15, seed=0, min_per_class=1)
+    per_class = np.bincount(labels[validation], minlength=10)
+    np.testing.assert_array_equal(per_class, expected or plain)  # 100: already >= 1 each
+    assert per_class.min() >= 1 and (n != 50 or plain.min() == 0)
+    np.testing.assert_array_equal(np.sort(np.concatenate([train, validation])), np.arange(n))

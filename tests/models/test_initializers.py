@@ -21,7 +21,7 @@ MNIST, CELEBA = (28, 28, 1), (64, 64, 3)
 TINY = {"mlp": dict(hidden=(6, 5)), "dcgan_mnist": dict(widths=(2, 3, 4, 5)),
         "dcgan_celeba": dict(widths=(2, 3, 4, 5)), "pythae_mnist": dict(widths=(2, 3, 4, 5)),
         "resnet_v2": dict(stage_sizes=(1, 1), resnet_width=2),
-        "augmentation_conv": dict(augmentation_widths=(2, 3), augmentation_hidden=(4,))}
+        "augmentation_vae": dict(augmentation_width=2, augmentation_hidden=4)}
 STD = 0.01  # the official code's init_std
 BATCH_NORM_ARCHS = ("dcgan_mnist", "dcgan_celeba", "pythae_mnist", "resnet_v2")
 

@@ -10,11 +10,11 @@ from wae_jax.models.conv import Conv, ConvTranspose
 
 MNIST, CELEBA = (28, 28, 1), (64, 64, 3)
 SHAPES = {"mlp": (MNIST, CELEBA), "dcgan_mnist": (MNIST,), "dcgan_celeba": (CELEBA,),
-          "resnet_v2": (MNIST, CELEBA), "augmentation_conv": (MNIST,), "pythae_mnist": (MNIST,)}
+          "resnet_v2": (MNIST, CELEBA), "augmentation_vae": (MNIST,), "pythae_mnist": (MNIST,)}
 TINY = {"mlp": dict(hidden=(6, 5)), "dcgan_mnist": dict(widths=(2, 3, 4, 5)),
         "dcgan_celeba": dict(widths=(2, 3, 4, 5)), "pythae_mnist": dict(widths=(2, 3, 4, 5)),
         "resnet_v2": dict(stage_sizes=(1, 1), resnet_width=2),
-        "augmentation_conv": dict(augmentation_widths=(2, 3), augmentation_hidden=(4,))}
+        "augmentation_vae": dict(augmentation_width=2, augmentation_hidden=4)}
 RNGS = {"params": jax.random.key(0), "noise": jax.random.key(1)}
 
 
@@ -45,7 +45,7 @@ def test_output_shapes(arch, image_shape, encoder):
 
 
 @pytest.mark.parametrize("arch", ["dcgan_mnist", "dcgan_celeba", "resnet_v2",
-                                  "augmentation_conv", "pythae_mnist"])
+                                  "augmentation_vae", "pythae_mnist"])
 def test_conv_lowering_reaches_every_convolution(arch):
     image_shape = SHAPES[arch][0]
     model = build_autoencoder(_config(arch, conv_lowering="xla"), image_shape)
@@ -94,8 +94,8 @@ def test_paper_defaults():
     (dict(arch="pythae_mnist", **TINY["pythae_mnist"]), (32, 32, 1), "pythae_mnist"),
     (dict(arch="dcgan_mnist", widths=(2, 3)), MNIST, r"widths=\(2, 3\).*at least 3"),
     (dict(arch="pythae_mnist", widths=(2, 3, 4)), MNIST, "exactly 4"),
-    (dict(arch="augmentation_conv", augmentation_widths=(2, 3, 4)), MNIST,
-     r"augmentation_widths=\(2, 3, 4\).*exactly 2"),
+    (dict(arch="augmentation_vae", augmentation_width=0), MNIST,
+     "augmentation_width=0: use a positive integer"),
     (dict(hidden=(6, 0)), MNIST, r"hidden=\(6, 0\): use a tuple of positive integers"),
     (dict(arch="dcgan_mnist", widths=64), MNIST, "widths=64: use a tuple"),
     (dict(logvar_clamp=None), MNIST, "model_config.logvar_clamp is missing"),

@@ -9,8 +9,9 @@ from configs import common
 from wae_jax.training import validation
 from tests.training.tiny import ROOT
 
-NAMES = sorted(p.stem for p in (ROOT / "configs").glob("*.py")
-               if p.stem not in ("__init__", "common") and not p.stem.startswith("bigwae_"))
+NAMES = sorted(p.stem for p in (ROOT / "configs").glob("*.py")  # augment_*: study configs
+               if p.stem not in ("__init__", "common")
+               and not p.stem.startswith(("bigwae_", "augment_")))
 
 
 def _load(name, arg=None):

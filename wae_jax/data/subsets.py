@@ -38,12 +38,15 @@ def stratified_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 
 def train_validation_indices(labels: np.ndarray, validation_fraction: float,
-                             seed: int | tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+                             seed: int | tuple[int, ...], min_per_class: int = 0
+                             ) -> tuple[np.ndarray, np.ndarray]:
     """Splits indices 0..N-1 into (train, validation), stratified by class.
 
     round(fraction * N) (halves up) examples go to validation: floor(fraction * n_c) per
     class, the remainder one each to the classes with the largest fractional parts (ties
     broken by `seed`), so class proportions match as closely as integers allow.
+    Every class then gets at least `min_per_class` (a per-class model needs one to stop
+    early: at 5 images per class, 15% rounds to none for some classes).
     """
     if not 0 < validation_fraction < 1:
         raise ValueError(f"validation_fraction={validation_fraction}; use a value in (0, 1)")
@@ -55,6 +58,7 @@ def train_validation_indices(labels: np.ndarray, validation_fraction: float,
     tie_break = rng.permutation(len(classes))
     by_remainder = np.lexsort((tie_break, -(exact - per_class)))
     per_class[by_remainder[:total - per_class.sum()]] += 1
+    per_class = np.maximum(per_class, min(min_per_class, counts.min() - 1))
     validation = [rng.choice(np.flatnonzero(labels == c), k, replace=False)
                   for c, k in zip(classes, per_class)]
     validation = np.sort(np.concatenate(validation)).astype(np.int64)
@@ -66,7 +70,7 @@ Arrays = tuple[np.ndarray, np.ndarray]
 
 
 def reduced_train_validation(name: str, n: int, *, seed: int,
-                             validation_fraction: float = 0.15,
+                             validation_fraction: float = 0.15, min_per_class: int = 0,
                              data_dir: str | os.PathLike | None = None
                              ) -> tuple[Arrays, Arrays]:
     """((train images, labels), (validation images, labels)): a stratified n-image subset
@@ -74,6 +78,7 @@ def reduced_train_validation(name: str, n: int, *, seed: int,
     with `seed`, the split with (seed, 1), so the two draws are independent."""
     images, labels = arrays.load_arrays(name, "train", data_dir)
     subset = stratified_indices(labels, n, seed)
-    train, validation = train_validation_indices(labels[subset], validation_fraction, (seed, 1))
+    train, validation = train_validation_indices(labels[subset], validation_fraction, (seed, 1),
+                                                 min_per_class)
     return ((images[subset[train]], labels[subset[train]]),
             (images[subset[validation]], labels[subset[validation]]))

@@ -1,7 +1,7 @@
 """Networks of wae_jax: auto-encoders (backbone + latent head), adversary, classifier."""
 
 from wae_jax.models.adversary import LatentAdversary
-from wae_jax.models.augmentation import AugmentationConvDecoder, AugmentationConvEncoder
+from wae_jax.models.augmentation import AugmentationVAEDecoder, AugmentationVAEEncoder
 from wae_jax.models.autoencoder import OUTPUT_ACTIVATIONS, AutoEncoder
 from wae_jax.models.classifier import Classifier
 from wae_jax.models.conv import Conv, ConvTranspose
@@ -14,8 +14,8 @@ from wae_jax.models.registry import (ARCHITECTURES, HEADS, Architecture, build_a
 from wae_jax.models.resnet import ResNetV2Decoder, ResNetV2Encoder
 
 __all__ = [
-    "ARCHITECTURES", "HEADS", "OUTPUT_ACTIVATIONS", "Architecture", "AugmentationConvDecoder",
-    "AugmentationConvEncoder", "AutoEncoder", "Classifier", "Conv", "ConvTranspose",
+    "ARCHITECTURES", "HEADS", "OUTPUT_ACTIVATIONS", "Architecture", "AugmentationVAEDecoder",
+    "AugmentationVAEEncoder", "AutoEncoder", "Classifier", "Conv", "ConvTranspose",
     "DCGANDecoder", "DCGANEncoder", "DeterministicHead", "GaussianHead", "LatentAdversary",
     "MLPDecoder", "MLPEncoder", "NoiseHead", "PythaeMNISTDecoder", "PythaeMNISTEncoder",
     "ResNetV2Decoder", "ResNetV2Encoder", "build_adversary", "build_autoencoder",

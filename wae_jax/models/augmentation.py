@@ -1,17 +1,16 @@
-"""Small convolutional VAE nets for the data-augmentation experiments (latent 2-8).
+"""The VAE nets of "Data Augmentation via Variational Auto-Encoders" (Garay-Maestre et al.).
 
-Garay-Maestre et al. trained one small Keras VAE per MNIST class; their exact
-layers are not reproduced here. This is a standard small design in the style of
-the Keras convolutional-VAE example, chosen and documented as such:
-  encoder: 3x3 stride-2 'SAME' convs 32, 64 with ReLU (28->14->7), flatten,
-           dense 16 + ReLU (the Gaussian head then maps 16 -> z);
-  decoder: dense to 7x7x64 + ReLU, 3x3 stride-2 transposed convs 64, 32 with ReLU
-           (7->14->28, Keras 'SAME' = padding 1, output_padding 1), 3x3 stride-1
-           conv to the image channels.
-No batch norm: classes have only 50-1000 training images.
+Their Table 1, which is the Keras deconvolutional VAE example (variational_autoencoder_deconv):
+  encoder: Conv(1, 2x2), Conv(64, 2x2, stride 2), Conv(64, 3x3), Conv(64, 3x3),
+           flatten, FC(128); the Gaussian head then maps 128 -> (mean, log-variance);
+  decoder: FC(128), FC(14*14*64), reshape 14x14x64, ConvT(64, 3x3), ConvT(64, 3x3),
+           ConvT(64, 3x3, stride 2, valid: 14 -> 29), Conv(1, 2x2, valid: 29 -> 28).
+ReLU after every layer but the last. The paper leaves the padding of the other layers
+unstated: 'same', as the Keras example (28 -> 28 -> 14 -> 14 -> 14 in the encoder).
+The last conv outputs the pre-activation image (the paper's sigmoid is the registry's
+output_activation, or inside the Bernoulli cost on logits). `width` (64) and `hidden`
+(128) narrow the same layout for the `:tiny` test configs.
 """
-
-from typing import Sequence
 
 import flax.linen as nn
 import jax
@@ -19,45 +18,45 @@ import jax
 from wae_jax.models.conv import Conv, ConvTranspose
 from wae_jax.models.initializers import FLAX, Initializers
 
+FEATURE_SIZE = 14  # side of the feature maps between the stride-2 layers
 
-class AugmentationConvEncoder(nn.Module):
-    widths: Sequence[int] = (32, 64)
-    hidden: Sequence[int] = (16,)
+
+class AugmentationVAEEncoder(nn.Module):
+    width: int = 64
+    hidden: int = 128
     lowering: str = "auto"
     inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool) -> jax.Array:
         del train
-        for width in self.widths:
-            x = nn.relu(Conv(width, 3, strides=2, padding="SAME", lowering=self.lowering,
-                             kernel_init=self.inits.conv)(x))
+        layers = ((x.shape[-1], 2, 1), (self.width, 2, 2), (self.width, 3, 1),
+                  (self.width, 3, 1))
+        for features, kernel, stride in layers:
+            x = nn.relu(Conv(features, kernel, strides=stride, padding="SAME",
+                             lowering=self.lowering, kernel_init=self.inits.conv)(x))
         h = x.reshape(x.shape[0], -1)
-        for width in self.hidden:
-            h = nn.relu(nn.Dense(width, kernel_init=self.inits.dense)(h))
-        return h
+        return nn.relu(nn.Dense(self.hidden, kernel_init=self.inits.dense)(h))
 
 
-class AugmentationConvDecoder(nn.Module):
-    """z -> pre-activation image; `widths` run coarse to fine, one doubling each."""
-    image_shape: tuple[int, int, int]
-    widths: Sequence[int] = (64, 32)
+class AugmentationVAEDecoder(nn.Module):
+    """z -> pre-activation image [B, 28, 28, channels]."""
+    channels: int = 1
+    width: int = 64
+    hidden: int = 128
     lowering: str = "auto"
     inits: Initializers = FLAX
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool) -> jax.Array:
         del train
-        height, width, channels = self.image_shape
-        scale = 2 ** len(self.widths)
-        if height % scale or width % scale:
-            raise ValueError(f"image_shape={self.image_shape}: {len(self.widths)} "
-                             f"upsamplings need height and width divisible by {scale}")
-        x = nn.Dense(height // scale * width // scale * self.widths[0],
-                     kernel_init=self.inits.dense)(z)
-        x = nn.relu(x.reshape(z.shape[0], height // scale, width // scale, self.widths[0]))
-        for features in self.widths:
-            x = nn.relu(ConvTranspose(features, 3, strides=2, padding=1, output_padding=1,
+        h = nn.relu(nn.Dense(self.hidden, kernel_init=self.inits.dense)(z))
+        h = nn.relu(nn.Dense(FEATURE_SIZE * FEATURE_SIZE * self.width,
+                             kernel_init=self.inits.dense)(h))
+        x = h.reshape(z.shape[0], FEATURE_SIZE, FEATURE_SIZE, self.width)
+        for stride, padding in ((1, 1), (1, 1), (2, 0)):  # 'same', 'same', 'valid'
+            x = nn.relu(ConvTranspose(self.width, 3, strides=stride, padding=padding,
                                       lowering=self.lowering,
                                       kernel_init=self.inits.conv_transpose)(x))
-        return Conv(channels, 3, lowering=self.lowering, kernel_init=self.inits.conv)(x)
+        return Conv(self.channels, 2, padding="VALID", lowering=self.lowering,
+                    kernel_init=self.inits.conv)(x)

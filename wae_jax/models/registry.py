@@ -15,8 +15,8 @@ model_config fields (an ml_collections.ConfigDict or any mapping with `.get`):
   hidden             mlp: encoder hidden sizes, decoder mirrored            ((512, 256))
   widths             dcgan_*, pythae_mnist: encoder conv widths, decoder mirrored
                                                                   ((128, 256, 512, 1024))
-  augmentation_widths, augmentation_hidden  augmentation_conv: the two conv widths
-                     (decoder mirrored) and the dense layers after them      ((32, 64), (16,))
+  augmentation_width, augmentation_hidden  augmentation_vae: the conv width and the
+                     dense layer of the augmentation paper's VAE (Table 1)      (64, 128)
   stage_sizes, resnet_width  resnet_v2 blocks per stage and base width     ((3, 4, 6, 3), 64)
   adversary_hidden   LatentAdversary hidden sizes                           ((512,) * 4)
   num_classes, dropout_rate  Classifier                                     (10, 0.5)
@@ -28,7 +28,7 @@ from typing import Any, Callable, Optional
 import flax.linen as nn
 
 from wae_jax.models.adversary import LatentAdversary
-from wae_jax.models.augmentation import AugmentationConvDecoder, AugmentationConvEncoder
+from wae_jax.models.augmentation import AugmentationVAEDecoder, AugmentationVAEEncoder
 from wae_jax.models.autoencoder import OUTPUT_ACTIVATIONS, AutoEncoder
 from wae_jax.models.classifier import Classifier
 from wae_jax.models.dcgan import DCGANDecoder, DCGANEncoder
@@ -139,13 +139,12 @@ def _resnet_v2(config: ModelConfig, image_shape: ImageShape) -> Backbones:
             ResNetV2Decoder(image_shape, stage_sizes, width, **options))
 
 
-def _augmentation_conv(config: ModelConfig, image_shape: ImageShape) -> Backbones:
-    # Own fields: the shared `widths` holds four DCGAN-sized entries in most configs.
-    widths = _sizes(config, "augmentation_widths", (32, 64), exact_len=2)
-    hidden = _sizes(config, "augmentation_hidden", (16,))
-    options = dict(lowering=_lowering(config), inits=_inits(config))
-    return (AugmentationConvEncoder(widths, hidden, **options),
-            AugmentationConvDecoder(image_shape, widths[::-1], **options))
+def _augmentation_vae(config: ModelConfig, image_shape: ImageShape) -> Backbones:
+    options = dict(width=_positive_int(config, "augmentation_width", 64),
+                   hidden=_positive_int(config, "augmentation_hidden", 128),
+                   lowering=_lowering(config), inits=_inits(config))
+    return (AugmentationVAEEncoder(**options),
+            AugmentationVAEDecoder(image_shape[-1], **options))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,7 +159,7 @@ ARCHITECTURES: dict[str, Architecture] = {
     "dcgan_mnist": Architecture(_dcgan(kernel_size=4, num_upsamplings=2), (MNIST_SHAPE,)),
     "dcgan_celeba": Architecture(_dcgan(kernel_size=5, num_upsamplings=3), (CELEBA_SHAPE,)),
     "resnet_v2": Architecture(_resnet_v2),
-    "augmentation_conv": Architecture(_augmentation_conv, (MNIST_SHAPE,)),
+    "augmentation_vae": Architecture(_augmentation_vae, (MNIST_SHAPE,)),
     "pythae_mnist": Architecture(_pythae_mnist, (MNIST_SHAPE,)),
 }
 

@@ -42,13 +42,20 @@ def hparams_of(config: ml_collections.ConfigDict) -> dict[str, jax.Array]:
     return {name: jnp.asarray(config[name], jnp.float32) for name in HPARAMS}
 
 
+OPTIMIZERS = ("adam", "rmsprop")
+
+
 def make_optimizer(config: ml_collections.ConfigDict,
                    learning_rate: float) -> optax.GradientTransformation:
-    """Adam with its learning rate (and betas) held in the optimizer state.
+    """Adam (or RMSprop) with its learning rate held in the optimizer state.
 
-    inject_hyperparams stores them as arrays, so the step can set the scheduled
+    inject_hyperparams stores it as an array, so the step can set the scheduled
     learning rate per model and the optimizer object itself stays shape-only.
+    RMSprop has Keras' defaults (rho 0.9, epsilon 1e-7): the augmentation paper's VAE.
     """
+    if config.optimizer == "rmsprop":
+        return optax.inject_hyperparams(optax.rmsprop)(learning_rate=learning_rate,
+                                                       decay=0.9, eps=1e-7)
     return optax.inject_hyperparams(optax.adam)(
         learning_rate=learning_rate, b1=config.adam_b1, b2=config.adam_b2)
 

@@ -16,6 +16,7 @@ import ml_collections
 from wae_jax import data, losses, models
 from wae_jax.evaluation import sample_metrics
 from wae_jax.training import methods
+from wae_jax.training.state import OPTIMIZERS
 
 VALUE_RANGES = ("unit", "symmetric")
 Check = Callable[[Any], Optional[str]]  # value -> what is wrong with it, or None
@@ -96,6 +97,7 @@ FIELDS: dict[str, Check] = {
     "seed": _int(0),
     "data_seed": _int(-1),
     "learning_rate": _float(0.0, strict=True),
+    "optimizer": _one_of(OPTIMIZERS),
     "adam_b1": _unit_interval,
     "adam_b2": _unit_interval,
     "lr_decay_epochs": _sequence(_int(1)),

@@ -1,0 +1,122 @@
+"""`python -m wae_jax.augment` at :tiny end to end, bad input, resumption, and that no
+test image reaches a function that selects anything (a poisoned test split).
+
+The runs share one persistent compilation cache and unoptimised LLVM code generation
+(as tests/test_main.py): the spy run compiles nothing the CLI run has not compiled.
+"""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import importlib
+import re
+
+import pytest
+
+from configs import augment_mnist
+from tests.training.tiny import ROOT
+from wae_jax.studies.augmentation import per_class, w2_protocol
+from wae_jax.training.validation import ConfigError
+
+CONFIG = "--config=configs/augment_mnist.py:tiny"
+CHECKS = {"per_class": per_class.check_config, "w2_protocol": w2_protocol.check_config}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    return {**os.environ,
+            "JAX_COMPILATION_CACHE_DIR": str(tmp_path_factory.mktemp("jax_cache")),
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+            "XLA_FLAGS": "--xla_backend_optimization_level=0"}
+
+
+def augment(env, workdir, *flags):
+    command = [sys.executable, "-m", "wae_jax.augment", f"--workdir={workdir}", *flags]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, data_dir, env):
+    workdir = tmp_path_factory.mktemp("augment")
+    result = augment(env, workdir, CONFIG, f"--config.data_dir={data_dir}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir
+
+
+def test_tiny_run_writes_every_output(tiny_run):
+    with open(tiny_run / "results.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["generator", "latent_dim", "train_size", "condition", "seed", "f1"]
+    assert [r["condition"] for r in rows] == ["cnn", "vae", "aug", "aug_vae"]
+    assert {(r["generator"], r["latent_dim"], r["train_size"], r["seed"]) for r in rows} == {
+        ("vae", "2", "50", "0")}
+    assert all(0.0 <= float(r["f1"]) <= 1.0 for r in rows)
+    table = (tiny_run / "table2.md").read_text()
+    assert "| 2 | 50 |" in table and "AUG+VAE paper" in table
+    assert "1 paired cells" in (tiny_run / "significance.md").read_text()
+    for png in ("f1_vs_size_vae.png", "digits_vae_latent2.png"):
+        assert (tiny_run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_flag_is_one_line_and_status_2(tmp_path, env):
+    result = augment(env, tmp_path, CONFIG, "--sizes=55")
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("error: config.sizes=(55,): use positive multiples of "
+                                     "the 10 classes")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("seeds", (-1,), "config.seeds=(-1,): use integers >= 0"),
+    ("generators", ("gan",), "config.generators=('gan',): use some of"),
+    ("latent_dims", (), "config.latent_dims=(): use positive integers"),
+])
+def test_bad_config_names_the_field(field, value, message):
+    config = augment_mnist.get_config("tiny")
+    config[field] = value
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        per_class.check_config(config)
+
+
+@pytest.mark.parametrize("name, args", [("augment_mnist", (None, "small", "tiny")),
+                                        ("augment_w2_mnist", (None, "tiny")),
+                                        ("augment_w2_fashion_mnist", (None, "tiny"))])
+def test_study_configs_validate_and_document_their_command(name, args):
+    module = importlib.import_module(f"configs.{name}")
+    assert f"--config=configs/{name}.py" in module.__doc__
+    for arg in args:
+        config = module.get_config(arg)
+        CHECKS[config.study](config)
+
+
+def test_every_generator_is_selectable():
+    config = augment_mnist.get_config("tiny")
+    config.generators = ("vae", "w2vae", "wae_mmd", "wae_gan")
+    per_class.check_config(config)
+    methods = [per_class.generator_config(config, g, 3, 0).method for g in config.generators]
+    assert methods == ["vae", "w2vae", "wae_mmd", "wae_gan"]
+
+
+def test_a_bad_generator_field_is_caught_before_any_work():
+    config = augment_mnist.get_config("tiny")
+    config.generator.learning_rate = -1.0
+    with pytest.raises(ConfigError, match=r"config.learning_rate=-1.0"):
+        per_class.check_config(config)
+
+
+def test_no_test_image_reaches_a_selection_and_a_rerun_skips_finished_cells(
+        tmp_path, data_dir, env, tiny_run):
+    del tiny_run  # only for its compilation cache
+    result = subprocess.run([sys.executable, "-m", "tests.studies.spy_run", str(data_dir),
+                             str(tmp_path)], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    findings = json.loads(result.stdout.strip().splitlines()[-1])
+    assert findings["calls"] == ["generators.train"] + ["classifiers.train"] * 4
+    assert findings["nan"] == 0 and findings["test_images"] == 0
+    assert (tmp_path / "results.csv").exists()  # the poisoned images were only scored
+    assert findings["rerun_calls"] == [] and not findings["rerun_changed_results"]

@@ -1,0 +1,84 @@
+"""The ten class generators trained as one population equal ten solo trainings."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from configs import augment_mnist
+from wae_jax import models
+from wae_jax.studies.augmentation import generators, member_batches, per_class
+from wae_jax.training import population, steps
+from wae_jax.training.state import create_train_state
+
+MAX_EPOCHS, PATIENCE = 5, 2
+
+
+def class_images(seed: int):
+    """Ten classes of 4 training and 1-2 validation images of different brightness."""
+    rng = np.random.default_rng(seed)
+    train = [rng.random((4, 28, 28, 1), dtype=np.float32) * (0.2 + 0.08 * c)
+             for c in range(10)]
+    validation = [rng.random((1 + (c % 2), 28, 28, 1), dtype=np.float32) for c in range(10)]
+    return train, validation
+
+
+def make_solo_training(member_config, batch_size, epoch_steps):
+    """A solo member's training: steps.make_train_step on its class alone, the
+    population's batch order, its own early stopping in plain Python. Compiled once:
+    members differ only in their seed, which lives in the state."""
+    model = models.build_autoencoder(member_config.model, (28, 28, 1))
+    create = jax.jit(lambda key: create_train_state(member_config, model, None, (28, 28, 1),
+                                                    key))
+    step = jax.jit(steps.make_train_step(member_config, model, None, epoch_steps))
+    eval_step = jax.jit(steps.make_eval_step(member_config, model, None, 1))
+
+    def train(seed, data_seed, train_images, validation_images):
+        state = create(jax.random.PRNGKey(seed))
+        indices = member_batches.member_indices(len(train_images), batch_size,
+                                                MAX_EPOCHS * epoch_steps, data_seed)
+        best, best_params, best_epoch, waited = np.inf, None, 0, 0
+        for epoch in range(1, MAX_EPOCHS + 1):
+            for t in range((epoch - 1) * epoch_steps, epoch * epoch_steps):
+                state, _ = step(state, {"image": jnp.asarray(train_images[indices[t]])})
+            loss = np.mean([float(eval_step(state, jnp.asarray(image[None]))["loss"])
+                            for image in validation_images])
+            if loss < best:
+                best, best_params, best_epoch, waited = loss, state.params, epoch, 0
+            else:
+                waited += 1
+                if waited >= PATIENCE:
+                    break
+        return best_params, best_epoch
+
+    return train
+
+
+@pytest.mark.parametrize("generator", ["vae"])
+def test_population_of_class_generators_equals_solo_trainings(generator):
+    config = augment_mnist.get_config("tiny")
+    gen = per_class.generator_config(config, generator, latent_dim=2, seed=3)
+    train, validation = class_images(0)
+    _, _, stopping = generators.train(gen, train, validation, max_epochs=MAX_EPOCHS,
+                                      patience=PATIENCE)
+    batch_size = min(gen.batch_size, min(len(x) for x in train))
+    assert {len(x) // batch_size for x in train} == {1}  # one epoch length for all
+    solo = make_solo_training(population.member_config(gen, 0), batch_size, 1)
+    for k in range(10):
+        member = population.member_config(gen, k)
+        assert tuple(member.train_classes) == (k,)  # a solo run of class k alone
+        params, epoch = solo(member.seed, population.data_seed(member), train[k],
+                             validation[k])
+        assert int(stopping.best_epoch[k]) == epoch
+        jax.tree.map(lambda pop, solo: np.testing.assert_allclose(
+            pop[k], solo, rtol=2e-3, atol=2e-5), stopping.best_params, params)
+
+
+def test_every_example_is_seen_each_epoch_in_whole_batches():
+    n, batch = 42, 32  # Keras: two steps per epoch, the second with 10 new examples
+    assert member_batches.steps_per_epoch([n, 64], batch) == [2, 2]
+    indices = member_batches.member_indices(n, batch, num_steps=6, seed=0)
+    assert indices.shape == (6, batch)
+    for epoch in indices.reshape(3, -1):
+        assert set(epoch.tolist()) == set(range(n))
+    np.testing.assert_array_equal(indices, member_batches.member_indices(n, batch, 6, 0))

@@ -1,0 +1,1 @@
+"""Studies: multi-run experiments built on the library and the trainer's steps."""

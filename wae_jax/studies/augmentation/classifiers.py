@@ -1,0 +1,139 @@
+"""The paper's CNN trained on one or more training sets at once (a population of K >= 1).
+
+Member k trains on its own training set (real, or real + generated), optionally with
+conventional augmentation drawn anew for every batch, and is early-stopped on the
+shared real validation set after each of its own epochs (Keras' fit with
+EarlyStopping(patience=10, restore_best_weights=True)). Adam with Keras' defaults
+(1e-3, epsilon 1e-7); dropout 0.5. Members all take as many steps as the longest, so
+a cell trains its four conditions one at a time (K = 1 each; benchmarks/augment_cell.py
+measured the population 0.69x as fast). Nothing here sees test images: `predict` runs
+after the selection is done.
+"""
+
+from typing import Any, Sequence
+
+import flax.linen as nn
+import flax.struct
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from wae_jax.data.affine_augmentation import random_affine
+from wae_jax.models.classifier import Classifier
+from wae_jax.studies.augmentation import early_stopping, member_batches
+
+Arrays = tuple[np.ndarray, np.ndarray]
+
+
+class ClassifierState(flax.struct.PyTreeNode):
+    step: jax.Array
+    params: Any
+    opt_state: optax.OptState
+    rng: jax.Array
+
+
+def build(settings: ml_collections.ConfigDict, num_members: int) -> Classifier:
+    """The CNN; a population on a CPU uses the matmul lowering (no grouped convs under vmap)."""
+    lowering = "matmul" if num_members > 1 and jax.default_backend() == "cpu" else "auto"
+    return Classifier(settings.num_classes, settings.dropout_rate, lowering,
+                      tuple(settings.widths), settings.hidden)
+
+
+def _optimizer(settings: ml_collections.ConfigDict) -> optax.GradientTransformation:
+    return optax.adam(settings.learning_rate, eps=1e-7)
+
+
+def init_state(settings, model: nn.Module, image_shape, seed: jax.Array) -> ClassifierState:
+    """A member's initial state from its seed (pure: vmapped over the members' seeds)."""
+    rng = jax.random.PRNGKey(seed)
+    params = model.init(jax.random.fold_in(rng, 0), jnp.zeros((1, *image_shape)),
+                        train=False)["params"]
+    return ClassifierState(jnp.zeros((), jnp.int32), params,
+                           _optimizer(settings).init(params), rng)
+
+
+def make_train_step(settings: ml_collections.ConfigDict, model: nn.Module):
+    """(state, images, labels, augment) -> state: one Adam step, a solo model's."""
+    def loss_fn(params, images, labels, dropout_rng):
+        logits = model.apply({"params": params}, images, train=True,
+                             rngs={"dropout": dropout_rng})
+        return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+
+    def train_step(state: ClassifierState, images, labels, augment) -> ClassifierState:
+        step_rng = jax.random.fold_in(jax.random.fold_in(state.rng, 1), state.step)
+        augment_rng, dropout_rng = jax.random.split(step_rng)
+        warped = random_affine(augment_rng, images, settings.max_rotation_degrees,
+                               settings.max_shift_fraction)
+        images = jnp.where(augment, warped, images)
+        grads = jax.grad(loss_fn)(state.params, images, labels, dropout_rng)
+        updates, opt_state = _optimizer(settings).update(grads, state.opt_state, state.params)
+        return state.replace(step=state.step + 1, params=optax.apply_updates(state.params,
+                                                                            updates),
+                             opt_state=opt_state)
+    return train_step
+
+
+def make_loss_fn(model: nn.Module):
+    """(params, images, labels) -> mean cross-entropy in inference mode (no dropout)."""
+    def loss(params, images, labels):
+        logits = model.apply({"params": params}, images, train=False)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+    return loss
+
+
+def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
+          augment: Sequence[bool], validation: Arrays, seeds: Sequence[int]
+          ) -> tuple[Classifier, early_stopping.EarlyStopping, Any]:
+    """Member k trains on train_sets[k] (float32 images [n, H, W, C] in [0, 1], int labels),
+    conventional augmentation if augment[k], from seed seeds[k]. Returns the model, the
+    early-stopping record (best_params: the restored best epoch of each member) and the
+    last parameters (for fixed-length training: patience = max_epochs)."""
+    num = len(train_sets)
+    image_shape = train_sets[0][0].shape[1:]
+    model = build(settings, num)
+    state = jax.jit(jax.vmap(lambda seed: init_state(settings, model, image_shape, seed)))(
+        jnp.asarray(seeds))
+    sizes = [len(x) for x, _ in train_sets]
+    batch_size = min(settings.batch_size, min(sizes))
+    epoch_steps = np.array(member_batches.steps_per_epoch(sizes, batch_size))
+    step = jax.vmap(make_train_step(settings, model))
+    loss = jax.jit(jax.vmap(make_loss_fn(model), in_axes=(0, None, None)))
+    images, _ = member_batches.pad_members([x for x, _ in train_sets])
+    labels, _ = member_batches.pad_members([y for _, y in train_sets])
+    images, labels, flags = jnp.asarray(images), jnp.asarray(labels), jnp.asarray(augment)
+    val_images, val_labels = map(jnp.asarray, validation)
+
+    @jax.jit
+    def train_step(state, indices):
+        batch_images = member_batches.gather(images, indices)
+        batch_labels = member_batches.gather(labels, indices)
+        return step(state, batch_images, batch_labels, flags)
+
+    num_steps = settings.max_epochs * int(epoch_steps.max())
+    indices = member_batches.population_indices(
+        sizes, batch_size, num_steps, [settings.data_seed * 1000 + k for k in range(num)])
+    stopping = early_stopping.start(state.params)
+    for t in range(num_steps):
+        state = train_step(state, jnp.asarray(indices[t]))
+        epoch_ends = (t + 1) % epoch_steps == 0
+        if not epoch_ends.any():
+            continue
+        stopping = early_stopping.update(stopping, state.params,
+                                         loss(state.params, val_images, val_labels),
+                                         jnp.asarray(epoch_ends), settings.patience)
+        done = np.asarray(stopping.stopped) | (np.asarray(stopping.checks) >= settings.max_epochs)
+        if done.all():
+            break
+    return model, stopping, state.params
+
+
+def predict(model: nn.Module, params: Any, images: np.ndarray, batch_size: int = 1000
+            ) -> np.ndarray:
+    """int [K, N]: each member's predicted classes, in inference mode."""
+    apply = jax.jit(jax.vmap(lambda p, x: jnp.argmax(model.apply({"params": p}, x,
+                                                                  train=False), -1),
+                             in_axes=(0, None)))
+    return np.concatenate([np.asarray(apply(params, jnp.asarray(images[i:i + batch_size])))
+                           for i in range(0, len(images), batch_size)], axis=1)

@@ -1,0 +1,167 @@
+"""The per-class augmentation study (Garay-Maestre et al.): the grid of cells.
+
+A cell (generator, latent_dim, train_size, seed) draws a stratified subset of the
+train split with `seed`, trains the ten class generators (one population), samples
+`generated_per_class` images per class from the prior, trains the four CNNs (one
+at a time) and scores each on the test images. Test images enter only through
+`score`, after every early stop and model choice has been made on validation data.
+"""
+
+import os
+import time
+from typing import Iterator
+
+import ml_collections
+import numpy as np
+from absl import logging
+
+from wae_jax.data import arrays, subsets
+from wae_jax.evaluation.classification import macro_f1
+from wae_jax.training import validation
+from wae_jax.studies.augmentation import classifiers, generators, reports, results
+
+Arrays = tuple[np.ndarray, np.ndarray]
+CONDITION_SETTINGS = {"cnn": (False, False), "vae": (True, False), "aug": (False, True),
+                      "aug_vae": (True, True)}  # (generated images, conventional augmentation)
+
+
+def generator_config(config: ml_collections.ConfigDict, generator: str, latent_dim: int,
+                     seed: int) -> ml_collections.ConfigDict:
+    """The population config of a cell's class generators: config.generator with the
+    generator's overrides, one member per class, member seeds 1000 * seed + class (each
+    member's batch order too: population.data='per_member')."""
+    gen = config.generator.copy_and_resolve_references()
+    gen.unlock()
+    for field, value in config.generator_settings[generator].items():
+        if field in ("encoder", "output_activation"):
+            gen.model[field] = value
+        else:
+            gen[field] = value
+    gen.dataset, gen.data_dir, gen.latent_dim = config.dataset, config.data_dir, latent_dim
+    gen.model.latent_dim = latent_dim
+    gen.seed = 1000 * seed
+    gen.population.size = config.classifier.num_classes
+    gen.population.data = "per_member"  # member c: class c only (the study feeds it)
+    gen.population.train_classes = tuple((c,) for c in range(gen.population.size))
+    gen.population.seed = tuple(1000 * seed + c for c in range(gen.population.size))
+    validation.validate_config(gen, device_count=1)
+    return gen
+
+
+def split_by_class(images: np.ndarray, labels: np.ndarray, num_classes: int
+                   ) -> list[np.ndarray]:
+    return [images[labels == c] for c in range(num_classes)]
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    return images.astype(np.float32) / 255.0
+
+
+def load_test(config: ml_collections.ConfigDict) -> Arrays:
+    """test_per_class images of each class of the test split (the same for every cell)."""
+    images, labels = arrays.load_arrays(config.dataset, "test", config.data_dir or None)
+    chosen = subsets.stratified_indices(labels, config.test_per_class * len(np.unique(labels)),
+                                        seed=0)
+    return to_float(images[chosen]), labels[chosen]
+
+
+def train_cell(config: ml_collections.ConfigDict, generator: str, latent_dim: int,
+               train: Arrays, validation_set: Arrays, seed: int):
+    """Everything a cell selects, on its train and validation images only: returns
+    ([(CNN model, its best parameters [1, ...]) per condition], generated images
+    [C, N, ...]). The generators train as one population (1.7x faster than one at a
+    time); the CNNs one at a time: as a population every member pays for the longest
+    member's epochs (real + generated: ~25x the steps of real alone at 50 images), which
+    made the CNNs 0.7x as fast (benchmarks/augment_cell.py, docs/results.md)."""
+    num_classes = config.classifier.num_classes
+    gen = generator_config(config, generator, latent_dim, seed)
+    model, members, stopping = generators.train(
+        gen, split_by_class(*train, num_classes), split_by_class(*validation_set, num_classes),
+        max_epochs=config.generator_max_epochs, patience=config.generator_patience)
+    logging.info("generators stopped at epochs %s (best %s)", np.asarray(stopping.checks),
+                 np.asarray(stopping.best_epoch))
+    fake = generators.sample(gen, model, members, stopping.best_params,
+                             config.generated_per_class, seed)
+    fake_labels = np.repeat(np.arange(num_classes), config.generated_per_class)
+    with_fake = (np.concatenate([train[0], fake.reshape((-1,) + fake.shape[2:])]),
+                 np.concatenate([train[1], fake_labels]))
+    cnns = []
+    for k, condition in enumerate(results.CONDITIONS):
+        generated, augmented = CONDITION_SETTINGS[condition]
+        settings = config.classifier.copy_and_resolve_references()
+        settings.data_seed = config.classifier.data_seed + 10 * seed + k
+        model, stopping, _ = classifiers.train(
+            settings, [with_fake if generated else train], [augmented], validation_set,
+            seeds=[1000 * seed + k])
+        logging.info("CNN %s stopped at epoch %d (best %d)", condition,
+                     int(stopping.checks[0]), int(stopping.best_epoch[0]))
+        cnns.append((model, stopping.best_params))
+    return cnns, fake
+
+
+def score(cnns: list, test: Arrays, num_classes: int) -> list[float]:
+    """Macro F1 of each CNN on the test images: the only use of test data."""
+    return [macro_f1(test[1], classifiers.predict(model, params, test[0])[0], num_classes)
+            for model, params in cnns]
+
+
+def cells(config: ml_collections.ConfigDict) -> Iterator[results.Cell]:
+    for generator in config.generators:
+        for latent_dim in config.latent_dims:
+            for size in config.sizes:
+                for seed in config.seeds:
+                    yield (generator, latent_dim, size, seed)
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+    """Raises ConfigError naming the first bad field, before any work."""
+    num_classes = config.classifier.num_classes
+    checks = {
+        "generators": (all(g in config.generator_settings for g in config.generators)
+                       and len(config.generators) > 0,
+                       f"use some of {tuple(config.generator_settings)}"),
+        "latent_dims": (len(config.latent_dims) > 0 and min(config.latent_dims) >= 1,
+                        "use positive integers"),
+        "sizes": (len(config.sizes) > 0 and all(s > 0 and s % num_classes == 0
+                                                for s in config.sizes),
+                  f"use positive multiples of the {num_classes} classes"),
+        "seeds": (len(config.seeds) > 0 and min(config.seeds) >= 0, "use integers >= 0"),
+        "generated_per_class": (config.generated_per_class >= 1, "use an integer >= 1"),
+        "test_per_class": (config.test_per_class >= 1, "use an integer >= 1"),
+    }
+    for field, (ok, fix) in checks.items():
+        if not ok:
+            raise validation.ConfigError(f"config.{field}={config[field]!r}: {fix}")
+    for generator in config.generators:
+        for latent_dim in config.latent_dims:
+            generator_config(config, generator, latent_dim, config.seeds[0])
+
+
+def run(config: ml_collections.ConfigDict, workdir: str) -> None:
+    """Runs every unfinished cell of the config's grid, appending to workdir/results.csv,
+    then writes the tables and figures of all rows so far."""
+    check_config(config)
+    csv_path = os.path.join(workdir, "results.csv")
+    done = results.finished_cells(results.read_rows(csv_path))
+    test = None
+    for cell in cells(config):
+        if cell in done:
+            logging.info("cell %s: done, skipped", cell)
+            continue
+        generator, latent_dim, size, seed = cell
+        test = load_test(config) if test is None else test
+        start = time.time()
+        train, validation_set = subsets.reduced_train_validation(
+            config.dataset, size, seed=seed, validation_fraction=config.validation_fraction,
+            min_per_class=1, data_dir=config.data_dir or None)
+        train, validation_set = ((to_float(train[0]), train[1]),
+                                 (to_float(validation_set[0]), validation_set[1]))
+        cnns, fake = train_cell(config, generator, latent_dim, train, validation_set, seed)
+        f1 = score(cnns, test, config.classifier.num_classes)
+        results.append_rows(csv_path, [
+            dict(generator=generator, latent_dim=latent_dim, train_size=size, condition=c,
+                 seed=seed, f1=round(value, 6)) for c, value in zip(results.CONDITIONS, f1)])
+        reports.save_digits(workdir, generator, latent_dim, fake)
+        logging.info("cell %s: F1 %s in %.0f s", cell,
+                     dict(zip(results.CONDITIONS, np.round(f1, 4))), time.time() - start)
+    reports.write_reports(workdir, results.read_rows(csv_path))

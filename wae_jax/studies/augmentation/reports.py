@@ -1,0 +1,126 @@
+"""The per-class study's tables and figures, written from results.csv rows.
+
+table2.md: the paper's Table 2 layout (macro F1 % per latent size and training size,
+one column per condition, mean +- std over seeds) with the paper's numbers beside
+ours where the guide has them; significance.md: the paper's Table 3 (Wilcoxon
+signed-rank tests between conditions over the paired cells); f1_vs_size_<gen>.png;
+digits_<gen>_latent<d>.png (the paper's Fig. 2: one row of samples per class).
+"""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from wae_jax.evaluation.significance import wilcoxon_pvalues  # noqa: E402
+from wae_jax.studies.augmentation.results import CONDITIONS, LABELS, cell_of  # noqa: E402
+from wae_jax.training import figures  # noqa: E402
+
+# Macro F1 (%) printed by the paper, by (latent_dim, train_size); the rest of its Table 2
+# is not in our notes (docs/GUIDE section 1), so those cells show "-".
+PAPER_F1 = {(3, 50): {"cnn": 76.30, "vae": 85.40, "aug": 86.10, "aug_vae": 90.86}}
+DIGITS_PER_CLASS = 10
+
+
+def _f1_by(rows: list[dict], generator: str) -> dict[tuple[int, int, str], list[float]]:
+    out: dict[tuple[int, int, str], list[float]] = {}
+    for row in rows:
+        if row["generator"] == generator:
+            out.setdefault((row["latent_dim"], row["train_size"], row["condition"]),
+                           []).append(100 * row["f1"])
+    return out
+
+
+def table2(rows: list[dict]) -> str:
+    lines = ["# Macro F1 (%) on the test images: ours (mean ± std over seeds, n seeds) | paper",
+             ""]
+    for generator in sorted({r["generator"] for r in rows}):
+        scores = _f1_by(rows, generator)
+        lines += [f"## Generator: {generator}", "",
+                  "| latent | train size | " + " | ".join(
+                      f"{LABELS[c]} ours | {LABELS[c]} paper" for c in CONDITIONS) + " |",
+                  "|---|---|" + "---|---|" * len(CONDITIONS)]
+        for latent, size in sorted({(k[0], k[1]) for k in scores}):
+            cells = []
+            for c in CONDITIONS:
+                values = scores.get((latent, size, c), [])
+                ours = (f"{np.mean(values):.2f} ± {np.std(values):.2f} ({len(values)})"
+                        if values else "-")
+                paper = PAPER_F1.get((latent, size), {}).get(c)
+                cells += [ours, "-" if paper is None else f"{paper:.2f}"]
+            lines.append(f"| {latent} | {size} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def paired_scores(rows: list[dict], generator: str) -> dict[str, list[float]]:
+    """Per condition, the F1 of the cells finished under every condition, in one order."""
+    by_cell: dict[tuple, dict[str, float]] = {}
+    for row in rows:
+        if row["generator"] == generator:
+            by_cell.setdefault(cell_of(row), {})[row["condition"]] = row["f1"]
+    complete = sorted(cell for cell, f1 in by_cell.items() if set(f1) >= set(CONDITIONS))
+    return {c: [by_cell[cell][c] for cell in complete] for c in CONDITIONS}
+
+
+def significance(rows: list[dict]) -> str:
+    lines = ["# Wilcoxon signed-rank tests between conditions (two-sided p-value; "
+             "row beats column in w of n paired cells)", ""]
+    for generator in sorted({r["generator"] for r in rows}):
+        scores = paired_scores(rows, generator)
+        n = len(scores[CONDITIONS[0]])
+        lines += [f"## Generator: {generator} ({n} paired cells)", "",
+                  "| row vs column | " + " | ".join(LABELS[c] for c in CONDITIONS) + " |",
+                  "|---|" + "---|" * len(CONDITIONS)]
+        table = wilcoxon_pvalues(scores) if n else {}
+        for a in CONDITIONS:
+            entries = ["" if a == b or not table else
+                       f"p={table[(a, b)][0]:.3g} (w={table[(a, b)][1]}/{n})"
+                       for b in CONDITIONS]
+            lines.append(f"| {LABELS[a]} | " + " | ".join(entries) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot_f1(rows: list[dict], generator: str, path: str) -> None:
+    """F1 against training size per condition, one panel per latent size."""
+    scores = _f1_by(rows, generator)
+    latents = sorted({k[0] for k in scores})
+    fig, axes = plt.subplots(1, len(latents), figsize=(4 * len(latents), 3.5), squeeze=False)
+    for ax, latent in zip(axes[0], latents):
+        for c in CONDITIONS:
+            sizes = sorted({k[1] for k in scores if k[0] == latent and k[2] == c})
+            means = [np.mean(scores[(latent, s, c)]) for s in sizes]
+            stds = [np.std(scores[(latent, s, c)]) for s in sizes]
+            ax.errorbar(sizes, means, yerr=stds, marker="o", capsize=3, label=LABELS[c])
+        ax.set(xscale="log", xlabel="training images", ylabel="macro F1 (%)",
+               title=f"{generator}, latent {latent}")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def save_digits(workdir: str, generator: str, latent_dim: int, samples: np.ndarray) -> None:
+    """The paper's Fig. 2 for one latent size (the first cell that ran with it): a row of
+    generated digits per class. samples: [classes, N, H, W, C] in [0, 1]."""
+    path = os.path.join(workdir, f"digits_{generator}_latent{latent_dim}.png")
+    if not os.path.exists(path):
+        shown = samples[:, :DIGITS_PER_CLASS]
+        figures.save_png(path, figures.grid(shown.reshape((-1,) + shown.shape[2:]),
+                                            shown.shape[1]))
+
+
+def write_reports(workdir: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    with open(os.path.join(workdir, "table2.md"), "w") as f:
+        f.write(table2(rows))
+    with open(os.path.join(workdir, "significance.md"), "w") as f:
+        f.write(significance(rows))
+    for generator in sorted({r["generator"] for r in rows}):
+        plot_f1(rows, generator, os.path.join(workdir, f"f1_vs_size_{generator}.png"))

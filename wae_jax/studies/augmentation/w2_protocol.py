@@ -1,0 +1,268 @@
+"""The W2-VAE paper's protocol (Chen & Liu): KL-VAE against W2-VAE, then augmentation.
+
+1. Per objective, one population of `num_runs` MLP VAEs (the paper's 15 epochs, batch
+   100), member i with its own seed and lambda_i ~ U(0, lambda_max), trained by the
+   population trainer in workdir/<objective> (resumable). The T = W2 - KL monitor of
+   each run's last logged window is recorded; a W2-VAE run ending with T > 0 is the
+   overfitting the paper excludes: flagged in runs_w2.csv, left out of the selection,
+   never silently dropped.
+2. Selection on the train split only: each run's sample metric (config.training's
+   sample_eval, e.g. classifier_fd of its final samples against training images) picks
+   the best lambda per objective. Every run is then scored against the test split
+   (eval_samples samples; workdir/<objective>/members/<i>/eval_test/eval.json).
+3. Augmentation: generated_images decoded by each objective's best run, labelled by the
+   cached proxy classifier of the train split (unconditional samples carry no class: the
+   paper does not say how it labelled them), merged into train_sizes real training
+   images; the fixed small CNN (config.classifier) trained for a fixed number of epochs
+   on each; accuracy on `holdout` test images (the paper's "separate 3,000 images").
+"""
+
+import csv
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from absl import logging
+
+from wae_jax import data, models, workdir_evaluation
+from wae_jax.data import subsets
+from wae_jax.evaluation.proxy_classifier import proxy_classifier
+from wae_jax.training import experiment, methods, population_trainer, steps, validation
+from wae_jax.training.metrics_writer import read_jsonl
+from wae_jax.studies.augmentation import classifiers
+
+RUN_COLUMNS = ("dataset", "objective", "member", "seed", "lambda", "T_final", "flagged",
+               "selection_metric", "selection_value")
+RESULT_COLUMNS = ("dataset", "objective", "train_size", "seed", "accuracy")
+REAL_ONLY = "none"  # the objective column of the CNN trained on real images only
+
+
+def population_config(config: ml_collections.ConfigDict, objective: str
+                      ) -> ml_collections.ConfigDict:
+    """config.training for `objective`: num_runs members, lambda_i ~ U(0, lambda_max)."""
+    training = config.training.copy_and_resolve_references()
+    training.method = objective
+    training.dataset, training.data_dir = config.dataset, config.data_dir
+    training.population.size = config.num_runs
+    rng = np.random.default_rng(config.lambda_seed)
+    training.population.lambda_ = tuple(
+        float(v) for v in rng.uniform(0.0, config.lambda_max, config.num_runs))
+    return training
+
+
+def _last(rows: list[dict], key: str) -> float:
+    values = [row[key] for row in rows if key in row]
+    return float(values[-1]) if values else float("nan")
+
+
+def run_table(config: ml_collections.ConfigDict, objective: str, workdir: str) -> list[dict]:
+    """One row per run: its lambda, final T monitor, flag and selection score."""
+    with open(os.path.join(workdir, population_trainer.SUMMARY_NAME)) as f:
+        summary = json.load(f)
+    rows = []
+    for entry in summary["members"]:
+        member_dir = os.path.join(workdir, entry["workdir"])
+        t_final = _last(read_jsonl(member_dir), "train/T")
+        best = entry.get("best", {})
+        rows.append({"dataset": config.dataset, "objective": objective,
+                     "member": entry["member"], "seed": entry["values"]["seed"],
+                     "lambda": round(entry["values"]["lambda_"], 4),
+                     "T_final": round(t_final, 5),
+                     "flagged": objective == "w2vae" and not t_final <= 0.0,
+                     "selection_metric": best.get("metric", ""),
+                     "selection_value": best.get("value", float("nan")),
+                     "diverged": entry["status"] == "diverged", "workdir": member_dir})
+    return rows
+
+
+def best_run(rows: list[dict]) -> dict:
+    """The finished run with the lowest selection score among the unflagged ones; among
+    all finished runs (with a warning) when every run is flagged."""
+    scored = [r for r in rows if not r["diverged"] and np.isfinite(r["selection_value"])]
+    if not scored:
+        raise validation.ConfigError(
+            f"objective {rows[0]['objective']}: every run diverged or is unscored; check "
+            "config.training.sample_eval.metrics")
+    eligible = [r for r in scored if not r["flagged"]]
+    if not eligible:
+        logging.warning("objective %s: every run is flagged (T > 0 at the end); the best "
+                        "is chosen among the flagged runs", rows[0]["objective"])
+    return min(eligible or scored, key=lambda r: r["selection_value"])
+
+
+def test_scores(config: ml_collections.ConfigDict, row: dict) -> dict[str, float]:
+    """The run's test-split sample metrics (computed once, then read from eval.json)."""
+    output_dir = os.path.join(row["workdir"], "eval_test")
+    path = os.path.join(output_dir, "eval.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            results = json.load(f)
+    else:
+        results = workdir_evaluation.evaluate_workdir(
+            row["workdir"], num_samples=config.eval_samples, metrics=tuple(config.test_metrics),
+            reference_split="test", output_dir=output_dir,
+            batch_size=min(500, config.eval_samples))
+    return {name: float(results[name]["value"]) for name in config.test_metrics}
+
+
+def generate(row: dict, num: int, seed: int) -> np.ndarray:
+    """num images in [0, 1] decoded from the prior by the run's final state."""
+    member_config = workdir_evaluation.load_config(row["workdir"])
+    image_shape = tuple(data.image_shape(member_config.dataset))
+    model = models.build_autoencoder(member_config.model, image_shape)
+    adversary = (models.build_adversary(member_config.model)
+                 if methods.METHODS[member_config.method].adversary else None)
+    state, _, _ = workdir_evaluation.restore_state(row["workdir"], member_config, model,
+                                                   adversary, image_shape, steps.make_mesh())
+    decode = jax.jit(steps.make_figure_fns(member_config, model)["decode"])
+    z = member_config.prior_std * jax.random.normal(jax.random.PRNGKey(seed),
+                                                    (num, member_config.latent_dim))
+    return np.concatenate([np.asarray(decode(state, z[i:i + 1000]))
+                           for i in range(0, num, 1000)])
+
+
+def pseudo_labels(config: ml_collections.ConfigDict, images: np.ndarray) -> np.ndarray:
+    proxy = proxy_classifier(config.dataset, data_dir=config.data_dir or None,
+                             num_steps=config.training.sample_eval.classifier_steps)
+    apply = jax.jit(lambda x: jnp.argmax(proxy.model.apply(proxy.variables, x, train=False), -1))
+    return np.concatenate([np.asarray(apply(jnp.asarray(images[i:i + 1000])))
+                           for i in range(0, len(images), 1000)])
+
+
+def _write_csv(path: str, columns, rows, append: bool = False) -> None:
+    new = not (append and os.path.exists(path))
+    with open(path, "a" if append else "w", newline="") as f:
+        writer = csv.DictWriter(f, columns, extrasaction="ignore")
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+
+
+def _done(path: str) -> set[tuple[str, int, int]]:
+    if not os.path.exists(path):
+        return set()
+    with open(path, newline="") as f:
+        return {(r["dataset"], int(r["train_size"]), int(r["seed"])) for r in csv.DictReader(f)}
+
+
+def _real_subset(images, labels, size: int, seed: int):
+    if size == len(labels):
+        return images, labels
+    chosen = subsets.stratified_indices(labels, size, seed)
+    return images[chosen], labels[chosen]
+
+
+def augmentation(config: ml_collections.ConfigDict, best: dict[str, dict], workdir: str
+                 ) -> None:
+    """results_w2.csv: the CNN on real images alone and merged with each best run's."""
+    path = os.path.join(workdir, "results_w2.csv")
+    done = _done(path)
+    todo = [(n, s) for n in config.train_sizes for s in config.seeds
+            if (config.dataset, n, s) not in done]
+    if not todo:
+        return
+    train_x, train_y = data.load_arrays(config.dataset, "train", config.data_dir or None)
+    test_x, test_y = data.load_arrays(config.dataset, "test", config.data_dir or None)
+    holdout = subsets.stratified_indices(test_y, config.holdout, seed=0)
+    holdout_x, holdout_y = test_x[holdout].astype(np.float32) / 255.0, test_y[holdout]
+    fake = {}
+    for objective, row in best.items():
+        images = generate(row, config.generated_images, seed=0)
+        fake[objective] = (images, pseudo_labels(config, images))
+    objectives = [REAL_ONLY] + list(best)
+    for size, seed in todo:
+        real_x, real_y = _real_subset(train_x, train_y, size, seed)
+        real = (real_x.astype(np.float32) / 255.0, real_y)
+        sets = [real] + [(np.concatenate([real[0], fake[o][0]]),
+                          np.concatenate([real[1], fake[o][1]])) for o in best]
+        settings = config.classifier.copy_and_resolve_references()
+        settings.data_seed = seed
+        monitor = (real[0][:500], real[1][:500])  # training images: no selection is made
+        model, _, params = classifiers.train(settings, sets, [False] * len(sets), monitor,
+                                             seeds=[seed] * len(sets))
+        accuracy = (classifiers.predict(model, params, holdout_x) == holdout_y).mean(1)
+        _write_csv(path, RESULT_COLUMNS, [
+            {"dataset": config.dataset, "objective": o, "train_size": size, "seed": seed,
+             "accuracy": round(float(a), 5)} for o, a in zip(objectives, accuracy)],
+                   append=True)
+        logging.info("%s, %d real images, seed %d: accuracy %s", config.dataset, size, seed,
+                     dict(zip(objectives, np.round(accuracy, 4))))
+
+
+def summary(config: ml_collections.ConfigDict, runs: list[dict], best: dict[str, dict],
+            workdir: str) -> str:
+    """Markdown: per objective the test metrics' mean (std) over all and unflagged runs,
+    the best run's lambda and score; then the accuracies of results_w2.csv."""
+    lines = [f"# W2-VAE protocol on {config.dataset}", "",
+             f"Test sample metrics of {config.eval_samples} samples per run, mean (std):", "",
+             "| objective | runs | flagged | " + " | ".join(
+                 f"{m} all | {m} unflagged" for m in config.test_metrics)
+             + " | best lambda | best test |", "|---|---|---|" + "---|---|" *
+             len(config.test_metrics) + "---|---|"]
+    for objective in config.objectives:
+        rows = [r for r in runs if r["objective"] == objective]
+        cells = []
+        for metric in config.test_metrics:
+            for kept in (rows, [r for r in rows if not r["flagged"]]):
+                values = [r[f"test_{metric}"] for r in kept]
+                cells.append(f"{np.mean(values):.2f} ({np.std(values):.2f})" if values else "-")
+        b = best[objective]
+        lines.append(f"| {objective} | {len(rows)} | {sum(r['flagged'] for r in rows)} | "
+                     + " | ".join(cells) + f" | {b['lambda']:.2f} | " + ", ".join(
+                         f"{m} {b[f'test_{m}']:.2f}" for m in config.test_metrics) + " |")
+    path = os.path.join(workdir, "results_w2.csv")
+    if os.path.exists(path):
+        with open(path, newline="") as f:
+            results = list(csv.DictReader(f))
+        lines += ["", "Accuracy (%) on the held-out images, mean (std) over seeds:", "",
+                  "| real images | " + " | ".join(
+                      [REAL_ONLY] + list(config.objectives)) + " |",
+                  "|---|" + "---|" * (len(config.objectives) + 1)]
+        for size in config.train_sizes:
+            cells = []
+            for objective in [REAL_ONLY] + list(config.objectives):
+                values = [100 * float(r["accuracy"]) for r in results
+                          if int(r["train_size"]) == size and r["objective"] == objective]
+                cells.append(f"{np.mean(values):.2f} ({np.std(values):.2f})" if values else "-")
+            lines.append(f"| {size} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+    """Raises ConfigError naming the first bad field, before any work."""
+    problems = {
+        "objectives": (bool(config.objectives) and set(config.objectives) <= {"vae", "w2vae"},
+                       "use vae and/or w2vae"),
+        "num_runs": (config.num_runs >= 2, "use at least 2 (a population)"),
+        "lambda_max": (config.lambda_max > 0, "use a positive bound"),
+        "training.sample_eval.metrics": (bool(config.training.sample_eval.metrics),
+                                         "the selection needs one, e.g. ('classifier_fd',)"),
+    }
+    for field, (ok, fix) in problems.items():
+        if not ok:
+            value = config.training.sample_eval.metrics if "." in field else config[field]
+            raise validation.ConfigError(f"config.{field}={value!r}: {fix}")
+    for objective in config.objectives:
+        validation.validate_config(population_config(config, objective), device_count=1)
+
+
+def run(config: ml_collections.ConfigDict, workdir: str) -> None:
+    check_config(config)
+    runs, best = [], {}
+    for objective in config.objectives:
+        objective_dir = os.path.join(workdir, objective)
+        experiment.train_and_evaluate(population_config(config, objective), objective_dir)
+        rows = run_table(config, objective, objective_dir)
+        for row in rows:
+            for metric, value in test_scores(config, row).items():
+                row[f"test_{metric}"] = round(value, 4)
+        runs += rows
+        best[objective] = best_run(rows)
+    columns = RUN_COLUMNS + tuple(f"test_{m}" for m in config.test_metrics)
+    _write_csv(os.path.join(workdir, "runs_w2.csv"), columns, runs)
+    augmentation(config, best, workdir)
+    with open(os.path.join(workdir, "w2_tables.md"), "w") as f:
+        f.write(summary(config, runs, best, workdir))
