@@ -212,8 +212,9 @@ def _scattered_taps(x: jax.Array, w: jax.Array, s: int, m0: int, m1: Sequence[in
     """
     k, _, cin, cout = w.shape
     batch, h, wd = x.shape[:3]
-    z = x @ w.transpose(2, 0, 1, 3).reshape(cin, k * k * cout)
-    z = lax.split(z, [cout] * (k * k), axis=3)  # see `_shift_add_conv`
+    # A 2-D matmul: its weight gradient is one plain dot (x's batch dims fold into K).
+    z = x.reshape(-1, cin) @ w.transpose(2, 0, 1, 3).reshape(cin, k * k * cout)
+    z = lax.split(z.reshape(batch, h, wd, k * k * cout), [cout] * (k * k), axis=3)
     rows = [hi - m0 + 1 for hi in m1]
     phases = []
     for rh in range(s):
