@@ -6,14 +6,17 @@ lowerings, and what 'auto' picks, on the layers of the paper's DCGAN nets and py
 nets (batch 100) so the choice in conv.py rests on numbers.
 
 Usage: python benchmarks/conv_lowering.py [--repeats 3] [--budget 60] [--grad xw|w]
-           [--filter TEXT]
+           [--filter TEXT] [--json]
 Each cell is the median over up to `repeats` runs of the AOT-compiled step after one
 warm-up run, stopping early once a lowering has used `budget` seconds; a warm-up slower
 than `budget` is kept as the only sample. GFLOP/s counts the layer's useful multiply-adds
-(x2): forward, plus one forward's worth per gradient taken.
+(x2): forward, plus one forward's worth per gradient taken. --json prints one line per
+layer (ms and GFLOP/s per lowering, the 1-minute load average) instead of the table.
 """
 
 import argparse
+import json
+import os
 import statistics
 import time
 from typing import Callable, NamedTuple
@@ -114,11 +117,13 @@ def main() -> None:
     parser.add_argument("--grad", choices=("xw", "w"), default="xw",
                         help="differentiate w.r.t. input and kernel, or the kernel only")
     parser.add_argument("--filter", default="", help="only layers whose name contains this")
+    parser.add_argument("--json", action="store_true", help="one JSON line per layer")
     args = parser.parse_args()
     argnums = (0, 1) if args.grad == "xw" else (1,)
-    print(f"jax {jax.__version__}, {jax.devices()[0].device_kind}; forward + grad w.r.t. "
+    table = print if not args.json else (lambda *a, **k: None)
+    table(f"jax {jax.__version__}, {jax.devices()[0].device_kind}; forward + grad w.r.t. "
           f"{args.grad}; median of <= {args.repeats} runs (n) after warm-up")
-    print(f"{'layer':16} {'op':5} {'shape':24} {'k/s/p/op':11} {'xla ms':>9} {'n':>2} "
+    table(f"{'layer':16} {'op':5} {'shape':24} {'k/s/p/op':11} {'xla ms':>9} {'n':>2} "
           f"{'rewrite ms':>10} {'n':>2} {'xla/rw':>7} {'GF/s xla':>8} {'GF/s rw':>8} auto")
     rng = np.random.default_rng(0)
     for layer in LAYERS:
@@ -136,6 +141,14 @@ def main() -> None:
         work = gflop(layer, out[1:3], len(argnums))
         shape = f"{layer.size}x{layer.size}x{layer.cin}->{out[1]}x{out[2]}x{layer.cout}"
         kspo = f"{layer.k}/{layer.stride}/{layer.padding}/{layer.output_padding}"
+        if args.json:
+            print(json.dumps({
+                "layer": layer.name, "op": layer.op, "shape": shape, "k/s/p/op": kspo,
+                "grad": args.grad, "xla_ms": ms["xla"], "rewrite_ms": ms["rewrite"],
+                "xla_gflops_per_sec": 1e3 * work / ms["xla"],
+                "rewrite_gflops_per_sec": 1e3 * work / ms["rewrite"],
+                "auto": auto_choice(layer, x, w), "load1": os.getloadavg()[0]}), flush=True)
+            continue
         print(f"{layer.name:16} {layer.op:5} {shape:24} {kspo:11} {ms['xla']:9.1f} "
               f"{runs['xla']:2d} {ms['rewrite']:10.1f} {runs['rewrite']:2d} "
               f"{ms['xla'] / ms['rewrite']:7.2f} {1e3 * work / ms['xla']:8.1f} "

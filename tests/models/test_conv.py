@@ -95,8 +95,8 @@ def test_conv_matmul_narrow_outputs_match_xla(size, kernel, stride, padding, cou
     _check_conv(size, kernel, stride, padding, cout, lowering="matmul")
 
 
-# Covers each path of the transposed rewrite: per-phase (k % s != 0, small input) and fused
-# phases, each as matmuls (cout >= NARROW_FEATURES) or as stride-1 convs (narrow).
+# 'rewrite' scatters taps on every case; 'matmul' covers its per-phase (k % s != 0, small
+# input) and fused phases, each as patches + matmul or (narrow) shift-and-add.
 TRANSPOSED_CASES = [
     # (size, kernel, stride, padding, output_padding, cout)
     ((4, 4), 3, 2, 1, 0, 3),
@@ -122,6 +122,34 @@ TRANSPOSED_CASES = [
 def test_transposed_conv_rewrite_matches_xla(size, kernel, stride, padding, output_padding,
                                              cout, lowering):
     _check_transposed(size, kernel, stride, padding, output_padding, cout, lowering)
+
+
+@pytest.mark.parametrize("phase_fn", ["_scattered_taps", "_fused_phases", "_per_phase"])
+@pytest.mark.parametrize("size,kernel,stride,padding,output_padding,cout", [
+    ((4, 4), 3, 2, 1, 0, 3),   # pythae's decoder: 4 -> 7
+    ((5, 4), 4, 2, 1, 0, 16),  # k % s == 0
+    ((3, 4), 5, 3, 1, 2, 1),   # stride 3, narrow
+    ((2, 2), 4, 2, 1, 0, 3),   # most taps land in the cropped border
+    ((4, 4), 1, 2, 0, 1, 3),   # k < s: phases with no tap
+])
+def test_every_phase_function_matches_xla(size, kernel, stride, padding, output_padding,
+                                          cout, phase_fn):
+    """Each way of computing the phases, whichever shapes `_phase_function` gives it."""
+    x, w = _normal(2, (BATCH, *size, CIN)), _normal(3, (kernel, kernel, CIN, cout))
+    phases = getattr(conv, phase_fn)
+    _compare_lowerings(lambda x, w, lowering: (
+        conv.conv_transpose2d_xla(x, w, stride, padding, output_padding) if lowering == "xla"
+        else conv._conv_transpose2d_rewrite(x, w, stride, padding, output_padding, phases)),
+        x, w, phase_fn)
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU dispatch rule")
+def test_rewrite_scatters_taps_and_matmul_keeps_patches():
+    """The measured choice (conv.py, `_phase_function`): no patch copy solo, patches in vmap."""
+    assert conv._phase_function("rewrite", (1, 4, 4, 8), 3, 2) is conv._scattered_taps
+    assert conv._phase_function("matmul", (1, 4, 4, 8), 3, 2) is conv._per_phase
+    assert conv._phase_function("matmul", (1, 16, 16, 8), 3, 2) is conv._fused_phases
+    assert conv._phase_function("matmul", (1, 4, 4, 8), 4, 2) is conv._fused_phases
 
 
 def test_matmul_matches_numpy_where_xla_cpu_is_wrong():

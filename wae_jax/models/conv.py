@@ -3,7 +3,8 @@
 Every model in wae_jax routes its convolutions through `Conv` and `ConvTranspose` here. On
 GPU/TPU they call XLA's own convolution. On CPU ('auto' resolves to 'rewrite') the ones whose
 XLA:CPU backward is pathologically slow are rewritten into the same function built from
-matmuls and stride-1 convolutions; their gradients are plain JAX autodiff of the rewrite.
+matmuls (a transposed conv: one matmul to every tap, then shifted sums); their gradients are
+plain JAX autodiff of the rewrite.
 
 'matmul' is for populations (`jax.vmap` over members with per-member weights) on CPU: it
 leaves no convolution op, every one becomes patches + one matmul (or, for narrow outputs,
@@ -27,7 +28,7 @@ Layouts: images NHWC, square kernels HWIO (`[k, k, in, out]`) for both layers.
 """
 
 import functools
-from typing import Sequence, Union
+from typing import Callable, Sequence, Union
 
 import flax.linen as nn
 import jax
@@ -35,13 +36,12 @@ import jax.numpy as jnp
 from jax import lax
 
 Padding = Union[str, int, Sequence[tuple[int, int]]]
+# (x, w, stride, first phase row m0, last phase rows m1) -> phases, channels (rh, rw, out).
+PhaseFn = Callable[[jax.Array, jax.Array, int, int, Sequence[int]], jax.Array]
 DIMENSION_NUMBERS = ("NHWC", "HWIO", "NHWC")
 LOWERINGS = ("auto", "xla", "rewrite", "matmul")
-# Below this many output channels a matmul is memory-bound on its patch matrix and a
-# stride-1 conv is faster (28x28x1 output: 62 ms vs 190 ms); above it the matmul wins.
-NARROW_FEATURES = 16
-# Transposed convs whose k is not a multiple of s: one matmul per output phase with exact
-# taps (no zero taps) wins up to 8x8 inputs (k=3: 1.2-1.5x); beyond, the per-phase patch
+# 'matmul' transposed convs whose k is not a multiple of s: one matmul per output phase with
+# exact taps (no zero taps) wins up to 8x8 inputs (k=3: 1.2-1.5x); beyond, the per-phase patch
 # copies cost more than the zero taps of the single fused matmul (16x16, k=5: 1.8x slower).
 PER_PHASE_MAX_PIXELS = 64
 
@@ -148,31 +148,6 @@ def _conv_free(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
     return _matmul_conv(x, w, stride)
 
 
-def _valid_conv(x: jax.Array, w: jax.Array) -> jax.Array:
-    """VALID stride-1 conv through XLA's conv, kept on XLA:CPU's fast paths.
-
-    The input is at least as large as the output, so no gradient conv gets swapped. XLA:CPU
-    runs stride-1 convs in YNNPACK, which was 2-3x slower with no padding at all than with
-    any, so one zero row is padded at the end and its output row dropped.
-    """
-    kh, kw = w.shape[:2]
-    if kh == kw == 1:
-        return _matmul_conv(x, w, 1)
-    axis = 1 if kh >= kw else 2
-    pads = [(0, 1), (0, 0)] if axis == 1 else [(0, 0), (0, 1)]
-    y = lax.conv_general_dilated(x, w, (1, 1), pads, dimension_numbers=DIMENSION_NUMBERS)
-    return lax.slice_in_dim(y, 0, y.shape[axis] - 1, axis=axis)
-
-
-def _correlate(x: jax.Array, w: jax.Array, pads: Sequence[tuple[int, int]],
-               conv_free: bool) -> jax.Array:
-    """Stride-1 cross-correlation of x, padded by `pads`, with w (see NARROW_FEATURES)."""
-    x = _pad_hw(x, pads)
-    if conv_free:
-        return _conv_free(x, w, 1)
-    return _matmul_conv(x, w, 1) if w.shape[-1] >= NARROW_FEATURES else _valid_conv(x, w)
-
-
 def _conv_output_size(size: Sequence[int], pads: Sequence[tuple[int, int]], kernel: int,
                       stride: int) -> list[int]:
     return [(n + lo + hi - kernel) // stride + 1 for n, (lo, hi) in zip(size, pads)]
@@ -190,8 +165,8 @@ def _depth_to_space(y: jax.Array, s: int) -> jax.Array:
     return y.transpose(0, 1, 3, 2, 4, 5).reshape(b, m * s, n * s, c // (s * s))
 
 
-def _fused_phases(x: jax.Array, w: jax.Array, s: int, m0: int, m1: Sequence[int],
-                  conv_free: bool) -> jax.Array:
+def _fused_phases(x: jax.Array, w: jax.Array, s: int, m0: int, m1: Sequence[int]
+                  ) -> jax.Array:
     """All s*s phases of a transposed conv as one stride-1 correlation with s*s*out features.
 
     Phase r of the uncropped output is full_r[m] = sum_q x[m - q] w[s*q + r]: a stride-1
@@ -204,11 +179,11 @@ def _fused_phases(x: jax.Array, w: jax.Array, s: int, m0: int, m1: Sequence[int]
     w = w.reshape(taps, s, taps, s, cin, cout).transpose(0, 2, 4, 1, 3, 5)
     w = w[::-1, ::-1].reshape(taps, taps, cin, s * s * cout)
     pads = [(taps - 1 - m0, hi - n + 1) for n, hi in zip(x.shape[1:3], m1)]
-    return _correlate(x, w, pads, conv_free)
+    return _conv_free(_pad_hw(x, pads), w, 1)
 
 
-def _per_phase(x: jax.Array, w: jax.Array, s: int, m0: int, m1: Sequence[int],
-               conv_free: bool) -> jax.Array:
+def _per_phase(x: jax.Array, w: jax.Array, s: int, m0: int, m1: Sequence[int]
+               ) -> jax.Array:
     """Same as `_fused_phases`, one correlation per phase with its exact taps (k*k in all)."""
     rows = [hi - m0 + 1 for hi in m1]
     phases = []
@@ -220,13 +195,57 @@ def _per_phase(x: jax.Array, w: jax.Array, s: int, m0: int, m1: Sequence[int],
                 continue
             pads = [(t - 1 - m0, hi - n + 1)
                     for t, n, hi in zip(taps.shape[:2], x.shape[1:3], m1)]
-            phases.append(_correlate(x, taps, pads, conv_free))
+            phases.append(_conv_free(_pad_hw(x, pads), taps, 1))
     return jnp.concatenate(phases, axis=-1)
 
 
+def _scattered_taps(x: jax.Array, w: jax.Array, s: int, m0: int, m1: Sequence[int]
+                    ) -> jax.Array:
+    """Same as `_fused_phases`: one matmul of every input pixel with all k*k taps, then sums.
+
+    z[i, a, b] = x[i] w[a, b] is the transposed conv's k*k multiply-adds per input pixel
+    (no zero taps, no patch copy); phase r then adds, for each of its taps a = s*q + r, the
+    block z[., a] shifted by q. The backward is slices of dy and two matmuls with k*k*out
+    as K or N. Some taps land in the cropped border (pythae's 4 -> 7 layer: 31%) and it
+    still beat both patch forms on every shape measured, but not under vmap (see
+    `_phase_function`).
+    """
+    k, _, cin, cout = w.shape
+    batch, h, wd = x.shape[:3]
+    # A 2-D matmul: its weight gradient is one plain dot (x's batch dims fold into K).
+    z = x.reshape(-1, cin) @ w.transpose(2, 0, 1, 3).reshape(cin, k * k * cout)
+    z = lax.split(z.reshape(batch, h, wd, k * k * cout), [cout] * (k * k), axis=3)
+    rows = [hi - m0 + 1 for hi in m1]
+    phases = []
+    for rh in range(s):
+        for rw in range(s):
+            blocks = [_pad_hw(z[a * k + b], [(a // s - m0, m0 + rows[0] - a // s - h),
+                                             (b // s - m0, m0 + rows[1] - b // s - wd)])
+                      for a in range(rh, k, s) for b in range(rw, k, s)]
+            phases.append(functools.reduce(jnp.add, blocks) if blocks
+                          else jnp.zeros((batch, *rows, cout), x.dtype))
+    return jnp.concatenate(phases, axis=-1)
+
+
+def _phase_function(resolved: str, x_shape: Sequence[int], k: int, s: int) -> PhaseFn:
+    """How a transposed conv's phases are computed under 'rewrite' or 'matmul'.
+
+    Measured (benchmarks/conv_lowering.py, batch 100, forward + backward): solo,
+    `_scattered_taps` beat the patch forms on every layer tried, 1.03x (pythae's 4 -> 7,
+    1024 -> 512) to 1.8x (its 7 -> 14) and 2-5x on narrow outputs. Vmapped over 4 members
+    with the `:small` DCGAN decoder's widths it was 0.7x of `_fused_phases`, so 'matmul'
+    keeps the patch forms.
+    """
+    if resolved == "rewrite":
+        return _scattered_taps
+    if k % s != 0 and x_shape[1] * x_shape[2] <= PER_PHASE_MAX_PIXELS:
+        return _per_phase
+    return _fused_phases
+
+
 def _conv_transpose2d_rewrite(x: jax.Array, w: jax.Array, s: int, p: int,
-                              output_padding: int, conv_free: bool) -> jax.Array:
-    """Transposed conv as stride-1 correlations per output phase + depth-to-space.
+                              output_padding: int, phase_fn: PhaseFn) -> jax.Array:
+    """Transposed conv as its s*s output phases (phase_fn) + depth-to-space.
 
     Output pixel o is uncropped pixel o + p = s*m + r. Only m in [p // s, (p + size - 1) // s]
     is computed; interleaving the phases gives uncropped pixels from s*(p // s) on, so the
@@ -235,8 +254,7 @@ def _conv_transpose2d_rewrite(x: jax.Array, w: jax.Array, s: int, p: int,
     k = w.shape[0]
     sizes = [(n - 1) * s - 2 * p + k + output_padding for n in x.shape[1:3]]
     m0, m1 = p // s, [(p + size - 1) // s for size in sizes]
-    per_phase = k % s != 0 and x.shape[1] * x.shape[2] <= PER_PHASE_MAX_PIXELS
-    phases = (_per_phase if per_phase else _fused_phases)(x, w, s, m0, m1, conv_free)
+    phases = phase_fn(x, w, s, m0, m1)
     y = _depth_to_space(phases, s)
     start = p - s * m0
     return y[:, start:start + sizes[0], start:start + sizes[1]]
@@ -270,16 +288,15 @@ def conv_transpose2d(x: jax.Array, w: jax.Array, stride: int = 2, padding: int =
     """Transposed 2-D convolution with PyTorch semantics, NHWC x HWIO -> NHWC.
 
     XLA:CPU's weight gradient of this op is always operand-swapped, so on CPU every stride
-    (1 included) goes through the sub-pixel rewrite; 'matmul' makes its inner correlations
-    matmuls too.
+    (1 included) is computed per output phase from matmuls (`_phase_function` says which).
     """
     _check_stride(stride)
     _check_transpose_args(stride, padding, output_padding)
     resolved = resolve_lowering(lowering)
     if resolved == "xla":
         return conv_transpose2d_xla(x, w, stride, padding, output_padding)
-    return _conv_transpose2d_rewrite(x, w, stride, padding, output_padding,
-                                     conv_free=resolved == "matmul")
+    phase_fn = _phase_function(resolved, x.shape, w.shape[0], stride)
+    return _conv_transpose2d_rewrite(x, w, stride, padding, output_padding, phase_fn)
 
 
 def _check_transpose_args(stride: int, padding: int, output_padding: int) -> None:
