@@ -35,13 +35,7 @@ def _ints(flag: flags.FlagHolder) -> tuple[int, ...]:
 
 
 def _config() -> ml_collections.ConfigDict:
-    config = _CONFIG.value
-    if not isinstance(config, ml_collections.ConfigDict):
-        try:
-            config.keys()
-        except OSError as error:
-            cli.exit_with(str(error), 2)
-    config = config.copy_and_resolve_references()
+    config = cli.config_value(_CONFIG).copy_and_resolve_references()
     for flag, field in ((_LATENT_DIMS, "latent_dims"), (_SIZES, "sizes"), (_SEEDS, "seeds")):
         if flag.value is not None:
             if field not in config:

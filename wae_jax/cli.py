@@ -17,6 +17,7 @@ import sys
 from typing import Callable, NoReturn
 
 from absl import app, flags, logging
+import ml_collections
 
 # Source files whose INFO records are dropped at the default verbosity (see above).
 CHATTY_SOURCES = ("/orbax/", "/tensorflow_datasets/core/dataset_info.py",
@@ -27,6 +28,18 @@ def exit_with(message: str, status: int) -> NoReturn:
     """Ends the program with `error: <message>` on one line of stderr."""
     sys.stderr.write(f"error: {' '.join(message.split())}\n")
     sys.exit(status)
+
+
+def config_value(holder: flags.FlagHolder) -> ml_collections.ConfigDict:
+    """The parsed --config; config_flags defers a missing or broken file's error to the
+    first use of the value, which is here: exit 2 with it."""
+    config = holder.value
+    if not isinstance(config, ml_collections.ConfigDict):
+        try:
+            config.keys()
+        except OSError as error:
+            exit_with(str(error), 2)
+    return config
 
 
 def parse_flags(argv: list[str]) -> list[str]:

@@ -21,7 +21,6 @@ import sys
 
 import jax
 from absl import flags, logging
-import ml_collections
 from ml_collections import config_flags
 
 from wae_jax import cli
@@ -40,17 +39,6 @@ _DISTRIBUTED = flags.DEFINE_bool(
 flags.mark_flags_as_required(["config", "workdir"])
 
 
-def _load_config() -> ml_collections.ConfigDict:
-    """The parsed config; config_flags defers a missing file's error to first use."""
-    config = _CONFIG.value
-    if not isinstance(config, ml_collections.ConfigDict):
-        try:
-            config.keys()
-        except OSError as error:
-            cli.exit_with(str(error), 2)
-    return config
-
-
 def _maybe_initialize_distributed() -> None:
     if _DISTRIBUTED.value or _COORDINATOR.value or os.environ.get("JAX_COORDINATOR_ADDRESS"):
         jax.distributed.initialize(coordinator_address=_COORDINATOR.value,
@@ -63,7 +51,7 @@ def main() -> None:
     logging.info("JAX process %d of %d, %d local device(s) of %d", jax.process_index(),
                  jax.process_count(), jax.local_device_count(), jax.device_count())
     try:
-        experiment.train_and_evaluate(_load_config(), _WORKDIR.value)
+        experiment.train_and_evaluate(cli.config_value(_CONFIG), _WORKDIR.value)
     except validation.ConfigError as error:
         cli.exit_with(str(error), 2)
     except trainer.NonFiniteError as error:
