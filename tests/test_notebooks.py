@@ -21,7 +21,7 @@ def _code_cells(notebook):
 
 
 def test_there_are_notebooks():
-    assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "objectives"}
+    assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "objectives", "augmentation", "sweeps"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -9,15 +9,13 @@ digits_<gen>_latent<d>.png (the paper's Fig. 2: one row of samples per class).
 
 import os
 
-import matplotlib
+# Figure objects, not pyplot: files only, and a notebook keeps its own backend.
+from matplotlib.figure import Figure
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from wae_jax.evaluation.significance import wilcoxon_pvalues  # noqa: E402
-from wae_jax.studies.augmentation.results import CONDITIONS, LABELS, cell_of  # noqa: E402
-from wae_jax.training import figures  # noqa: E402
+from wae_jax.evaluation.significance import wilcoxon_pvalues
+from wae_jax.studies.augmentation.results import CONDITIONS, LABELS, cell_of
+from wae_jax.training import figures
 
 # Macro F1 (%) printed by the paper, by (latent_dim, train_size); the rest of its Table 2
 # is not in our notes (docs/GUIDE section 1), so those cells show "-".
@@ -89,7 +87,8 @@ def plot_f1(rows: list[dict], generator: str, path: str) -> None:
     """F1 against training size per condition, one panel per latent size."""
     scores = _f1_by(rows, generator)
     latents = sorted({k[0] for k in scores})
-    fig, axes = plt.subplots(1, len(latents), figsize=(4 * len(latents), 3.5), squeeze=False)
+    fig = Figure(figsize=(4 * len(latents), 3.5))
+    axes = fig.subplots(1, len(latents), squeeze=False)
     for ax, latent in zip(axes[0], latents):
         for c in CONDITIONS:
             sizes = sorted({k[1] for k in scores if k[0] == latent and k[2] == c})
@@ -102,7 +101,6 @@ def plot_f1(rows: list[dict], generator: str, path: str) -> None:
     axes[0][0].legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def save_digits(workdir: str, generator: str, latent_dim: int, samples: np.ndarray) -> None:
