@@ -96,9 +96,21 @@ class PopulationState(flax.struct.PyTreeNode):
     diverged_at: jax.Array  # int32 [K]: the update whose metrics turned non-finite; 0 = training
 
 
+@jax.jit
+def _take_member(members: TrainState, index: jax.Array) -> TrainState:
+    return jax.tree.map(lambda leaf: leaf[index], members)
+
+
 def member_state(state: PopulationState, index: int) -> TrainState:
-    """Member `index`'s TrainState, as its solo run would hold it."""
-    return jax.tree.map(lambda leaf: leaf[index], state.members)
+    """Member `index`'s TrainState, as its solo run would hold it.
+
+    One compiled program, started after the population's last step has finished and
+    run to completion: with the members split over several CPU devices, per-leaf eager
+    gathers overlapping another multi-device program deadlocked XLA:CPU's collectives
+    (4 forced host devices, 2 cores: a rendezvous timeout and abort).
+    """
+    jax.block_until_ready(state.members)
+    return jax.block_until_ready(_take_member(state.members, jnp.int32(index)))
 
 
 def _with_hparams(state: TrainState, config: ml_collections.ConfigDict) -> TrainState:
