@@ -65,14 +65,15 @@ def _generators(gen, train, validation, together: bool):
                                       [validation[k]]))[1] for k in range(len(train)))
 
 
-def _classifiers(settings, sets, flags_, validation, together: bool):
-    def run(s, f, seeds):
-        _, stopping, _ = classifiers.train(settings, s, f, validation, seeds)
+def _classifiers(settings, train, pools, flags_, validation, together: bool):
+    def run(p, f, seeds):
+        _, stopping, _ = classifiers.train(settings, [train] * len(p), f, validation, seeds,
+                                           generated=p)
         return stopping.best_params
     if together:
-        return _timed(lambda: run(sets, flags_, list(range(len(sets)))))[1]
-    return sum(_timed(lambda k=k: run([sets[k]], [flags_[k]], [k]))[1]
-               for k in range(len(sets)))
+        return _timed(lambda: run(pools, flags_, list(range(len(pools)))))[1]
+    return sum(_timed(lambda k=k: run([pools[k]], [flags_[k]], [k]))[1]
+               for k in range(len(pools)))
 
 
 def main():
@@ -91,16 +92,15 @@ def main():
     per_class_val = per_class.split_by_class(*validation, num_classes)
     fake = np.random.default_rng(0).random(
         (num_classes * config.generated_per_class,) + train[0].shape[1:], dtype=np.float32)
-    with_fake = (np.concatenate([train[0], fake]), np.concatenate(
-        [train[1], np.repeat(np.arange(num_classes), config.generated_per_class)]))
+    pool = (fake, np.tile(np.arange(num_classes), config.generated_per_class))
     settings = [per_class.CONDITION_SETTINGS[c] for c in CONDITIONS]
-    sets = [with_fake if generated else train for generated, _ in settings]
+    pools = [pool if generated else None for generated, _ in settings]
     augment = [augmented for _, augmented in settings]
     results = {}
     for mode, together in (("one_at_a_time", False), ("population", True)):
         load = os.getloadavg()[0]
         g = _generators(gen, per_class_train, per_class_val, together)
-        c = _classifiers(config.classifier, sets, augment, validation, together)
+        c = _classifiers(config.classifier, train, pools, augment, validation, together)
         results[mode] = {"generators_s": g, "classifiers_s": c, "cell_s": g + c, "load": load}
     print(f"cell: {_GENERATOR.value}, latent {_LATENT.value}, {_SIZE.value} images, "
           f"{_GEN_EPOCHS.value} generator epochs, {_CNN_EPOCHS.value} CNN epochs, "

@@ -45,7 +45,10 @@ def classifier_config() -> ml_collections.ConfigDict:
     classifier.hidden = 64
     classifier.dropout_rate = 0.5
     classifier.learning_rate = 1e-3
+    classifier.padding = "VALID"
     classifier.batch_size = 100
+    classifier.min_steps_per_epoch = 1  # plain epochs: ceil(n / batch) steps
+    classifier.generated_per_epoch = 0  # generated images are part of the training set
     classifier.max_epochs = 5
     classifier.patience = 5  # = max_epochs: never stops early, the last epoch is used
     classifier.max_rotation_degrees = 0.0

@@ -28,6 +28,16 @@ def test_mnist_parameter_count_and_shapes(abstract_init, num_params, conv_output
         (26, 26, 64), (24, 24, 128), (10, 10, 128), (8, 8, 128)]
 
 
+def test_same_padding_is_the_official_codes_net(abstract_init, num_params,
+                                                 conv_output_sizes):
+    """The augmentation paper's Keras CNN with padding='same': 1,173,898 parameters,
+    counted by hand from its layers (FC128 on 7 * 7 * 128 features)."""
+    model = Classifier(num_classes=10, padding="SAME")
+    assert num_params(abstract_init(model, (2, 28, 28, 1), train=False)) == 1_173_898
+    assert conv_output_sizes(model, (28, 28, 1)) == [
+        (28, 28, 64), (28, 28, 128), (14, 14, 128), (14, 14, 128)]
+
+
 @pytest.fixture(scope="module")
 def classifier(random_variables):
     """Variables and a jitted training-mode apply returning (logits, intermediates)."""

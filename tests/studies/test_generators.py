@@ -72,13 +72,3 @@ def test_population_of_class_generators_equals_solo_trainings(generator):
         assert int(stopping.best_epoch[k]) == epoch
         jax.tree.map(lambda pop, solo: np.testing.assert_allclose(
             pop[k], solo, rtol=2e-3, atol=2e-5), stopping.best_params, params)
-
-
-def test_every_example_is_seen_each_epoch_in_whole_batches():
-    n, batch = 42, 32  # Keras: two steps per epoch, the second with 10 new examples
-    assert member_batches.steps_per_epoch([n, 64], batch) == [2, 2]
-    indices = member_batches.member_indices(n, batch, num_steps=6, seed=0)
-    assert indices.shape == (6, batch)
-    for epoch in indices.reshape(3, -1):
-        assert set(epoch.tolist()) == set(range(n))
-    np.testing.assert_array_equal(indices, member_batches.member_indices(n, batch, 6, 0))

@@ -38,7 +38,7 @@ def build(settings: ml_collections.ConfigDict, num_members: int) -> Classifier:
     """The CNN; a population on a CPU uses the matmul lowering (no grouped convs under vmap)."""
     lowering = "matmul" if num_members > 1 and jax.default_backend() == "cpu" else "auto"
     return Classifier(settings.num_classes, settings.dropout_rate, lowering,
-                      tuple(settings.widths), settings.hidden)
+                      tuple(settings.widths), settings.hidden, settings.padding)
 
 
 def _optimizer(settings: ml_collections.ConfigDict) -> optax.GradientTransformation:
@@ -84,24 +84,33 @@ def make_loss_fn(model: nn.Module):
 
 
 def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
-          augment: Sequence[bool], validation: Arrays, seeds: Sequence[int]
+          augment: Sequence[bool], validation: Arrays, seeds: Sequence[int],
+          generated: Sequence[Arrays | None] = ()
           ) -> tuple[Classifier, early_stopping.EarlyStopping, Any]:
     """Member k trains on train_sets[k] (float32 images [n, H, W, C] in [0, 1], int labels),
-    conventional augmentation if augment[k], from seed seeds[k]. Returns the model, the
-    early-stopping record (best_params: the restored best epoch of each member) and the
-    last parameters (for fixed-length training: patience = max_epochs)."""
+    plus, if generated[k] is given, a fresh page of settings.generated_per_epoch of its
+    generated images each epoch; conventional augmentation if augment[k]; from seed
+    seeds[k]. Returns the model, the early-stopping record (best_params: the restored
+    best epoch of each member) and the last parameters (for fixed-length training:
+    patience = max_epochs)."""
     num = len(train_sets)
+    generated = list(generated) or [None] * num
     image_shape = train_sets[0][0].shape[1:]
     model = build(settings, num)
     state = jax.jit(jax.vmap(lambda seed: init_state(settings, model, image_shape, seed)))(
         jnp.asarray(seeds))
     sizes = [len(x) for x, _ in train_sets]
+    pools = [0 if g is None else len(g[0]) for g in generated]
     batch_size = min(settings.batch_size, min(sizes))
-    epoch_steps = np.array(member_batches.steps_per_epoch(sizes, batch_size))
+    epoch_steps = np.array(member_batches.steps_per_epoch(
+        [n + min(settings.generated_per_epoch, pool) for n, pool in zip(sizes, pools)],
+        batch_size, settings.min_steps_per_epoch))
     step = jax.vmap(make_train_step(settings, model))
     loss = jax.jit(jax.vmap(make_loss_fn(model), in_axes=(0, None, None)))
-    images, _ = member_batches.pad_members([x for x, _ in train_sets])
-    labels, _ = member_batches.pad_members([y for _, y in train_sets])
+    with_pools = [(x, y) if g is None else (np.concatenate([x, g[0]]), np.concatenate([y, g[1]]))
+                  for (x, y), g in zip(train_sets, generated)]
+    images, _ = member_batches.pad_members([x for x, _ in with_pools])
+    labels, _ = member_batches.pad_members([y for _, y in with_pools])
     images, labels, flags = jnp.asarray(images), jnp.asarray(labels), jnp.asarray(augment)
     val_images, val_labels = map(jnp.asarray, validation)
 
@@ -113,7 +122,8 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
 
     num_steps = settings.max_epochs * int(epoch_steps.max())
     indices = member_batches.population_indices(
-        sizes, batch_size, num_steps, [settings.data_seed * 1000 + k for k in range(num)])
+        sizes, batch_size, num_steps, [settings.data_seed * 1000 + k for k in range(num)],
+        pools=pools, page=settings.generated_per_epoch, min_steps=settings.min_steps_per_epoch)
     stopping = early_stopping.start(state.params)
     for t in range(num_steps):
         state = train_step(state, jnp.asarray(indices[t]))

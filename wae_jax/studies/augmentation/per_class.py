@@ -3,7 +3,7 @@
 A cell (generator, latent_dim, train_size, seed) draws a stratified subset of the
 train split with `seed`, trains the ten class generators (one population), samples
 `generated_per_class` images per class from the prior, trains the four CNNs (one
-at a time) and scores each on the test images. Test images enter only through
+at a time; with generated images, each epoch adds a fresh page of them) and scores each on the test images. Test images enter only through
 `score`, after every early stop and model choice has been made on validation data.
 """
 
@@ -82,19 +82,20 @@ def train_cell(config: ml_collections.ConfigDict, generator: str, latent_dim: in
                  np.asarray(stopping.best_epoch))
     fake = generators.sample(gen, model, members, stopping.best_params,
                              config.generated_per_class, seed)
-    fake_labels = np.repeat(np.arange(num_classes), config.generated_per_class)
-    with_fake = (np.concatenate([train[0], fake.reshape((-1,) + fake.shape[2:])]),
-                 np.concatenate([train[1], fake_labels]))
+    # The pool interleaves the classes, so every page of it is class-balanced.
+    pool = (np.swapaxes(fake, 0, 1).reshape((-1,) + fake.shape[2:]),
+            np.tile(np.arange(num_classes), config.generated_per_class))
     cnns = []
     for k, condition in enumerate(results.CONDITIONS):
         generated, augmented = CONDITION_SETTINGS[condition]
         settings = config.classifier.copy_and_resolve_references()
         settings.data_seed = config.classifier.data_seed + 10 * seed + k
         model, stopping, _ = classifiers.train(
-            settings, [with_fake if generated else train], [augmented], validation_set,
-            seeds=[1000 * seed + k])
-        logging.info("CNN %s stopped at epoch %d (best %d)", condition,
-                     int(stopping.checks[0]), int(stopping.best_epoch[0]))
+            settings, [train], [augmented], validation_set, seeds=[1000 * seed + k],
+            generated=[pool if generated else None])
+        logging.info("CNN %s stopped at epoch %d (best %d, validation loss %.4f)", condition,
+                     int(stopping.checks[0]), int(stopping.best_epoch[0]),
+                     float(stopping.best_loss[0]))
         cnns.append((model, stopping.best_params))
     return cnns, fake
 
