@@ -11,7 +11,7 @@ from wae_jax.studies.augmentation import generators, member_batches, per_class
 from wae_jax.training import population, steps
 from wae_jax.training.state import create_train_state
 
-MAX_EPOCHS, PATIENCE = 5, 2
+MAX_EPOCHS, CHECK_EVERY, PATIENCE = 6, 2, 2
 
 
 def class_images(seed: int):
@@ -37,19 +37,20 @@ def make_solo_training(member_config, batch_size, epoch_steps):
         state = create(jax.random.PRNGKey(seed))
         indices = member_batches.member_indices(len(train_images), batch_size,
                                                 MAX_EPOCHS * epoch_steps, data_seed)
-        best, best_params, best_epoch, waited = np.inf, None, 0, 0
-        for epoch in range(1, MAX_EPOCHS + 1):
-            for t in range((epoch - 1) * epoch_steps, epoch * epoch_steps):
+        best, best_params, best_check, waited = np.inf, None, 0, 0
+        for check in range(1, MAX_EPOCHS // CHECK_EVERY + 1):
+            for t in range((check - 1) * CHECK_EVERY * epoch_steps,
+                           check * CHECK_EVERY * epoch_steps):
                 state, _ = step(state, {"image": jnp.asarray(train_images[indices[t]])})
             loss = np.mean([float(eval_step(state, jnp.asarray(image[None]))["loss"])
                             for image in validation_images])
             if loss < best:
-                best, best_params, best_epoch, waited = loss, state.params, epoch, 0
+                best, best_params, best_check, waited = loss, state.params, check, 0
             else:
                 waited += 1
                 if waited >= PATIENCE:
                     break
-        return best_params, best_epoch
+        return best_params, best_check
 
     return train
 
@@ -60,7 +61,7 @@ def test_population_of_class_generators_equals_solo_trainings(generator):
     gen = per_class.generator_config(config, generator, latent_dim=2, seed=3)
     train, validation = class_images(0)
     _, _, stopping = generators.train(gen, train, validation, max_epochs=MAX_EPOCHS,
-                                      patience=PATIENCE)
+                                      patience=PATIENCE, check_every=CHECK_EVERY)
     batch_size = min(gen.batch_size, min(len(x) for x in train))
     assert {len(x) // batch_size for x in train} == {1}  # one epoch length for all
     solo = make_solo_training(population.member_config(gen, 0), batch_size, 1)

@@ -55,11 +55,12 @@ def build(config: ml_collections.ConfigDict, image_shape: tuple[int, int, int]):
 
 
 def train(config: ml_collections.ConfigDict, train_images: Sequence[np.ndarray],
-          validation_images: Sequence[np.ndarray], *, max_epochs: int, patience: int
-          ) -> tuple[Any, TrainState, early_stopping.EarlyStopping]:
-    """Trains member k on train_images[k] (float32 [n_k, H, W, C] in [0, 1]) and stops it
-    on validation_images[k]. Returns (model, the members' final states, their early
-    stopping record, whose best_params are the members' selected parameters)."""
+          validation_images: Sequence[np.ndarray], *, max_epochs: int, patience: int,
+          check_every: int = 1) -> tuple[Any, TrainState, early_stopping.EarlyStopping]:
+    """Trains member k on train_images[k] (float32 [n_k, H, W, C] in [0, 1]) and checks it
+    on validation_images[k] after every check_every epochs; a member stops after
+    `patience` checks without a better loss. Returns (model, the members' final states,
+    their early stopping record, whose best_params are the members' selected parameters)."""
     image_shape = tuple(train_images[0].shape[1:])
     model, adversary = build(config, image_shape)
     create = jax.jit(lambda key: create_train_state(config, model, adversary, image_shape, key))
@@ -84,9 +85,11 @@ def train(config: ml_collections.ConfigDict, train_images: Sequence[np.ndarray],
                                                 data_seeds)
     stopping = early_stopping.start(state.members.params)
     everyone = jnp.ones(len(sizes), bool)
-    for epoch in range(max_epochs):
-        for t in range(epoch * epoch_length, (epoch + 1) * epoch_length):
+    for epoch in range(1, max_epochs + 1):
+        for t in range((epoch - 1) * epoch_length, epoch * epoch_length):
             state = train_step(state, data, jnp.asarray(indices[t]))
+        if epoch % check_every:
+            continue
         loss = validate(state.members, val_data, val_mask)
         stopping = early_stopping.update(stopping, state.members.params, loss, everyone,
                                          patience)

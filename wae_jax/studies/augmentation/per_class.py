@@ -77,9 +77,11 @@ def train_cell(config: ml_collections.ConfigDict, generator: str, latent_dim: in
     gen = generator_config(config, generator, latent_dim, seed)
     model, members, stopping = generators.train(
         gen, split_by_class(*train, num_classes), split_by_class(*validation_set, num_classes),
-        max_epochs=config.generator_max_epochs, patience=config.generator_patience)
-    logging.info("generators stopped at epochs %s (best %s)", np.asarray(stopping.checks),
-                 np.asarray(stopping.best_epoch))
+        max_epochs=config.generator_max_epochs, patience=config.generator_patience,
+        check_every=config.generator_check_every)
+    logging.info("generators stopped after %s checks (best %s, every %d epochs)",
+                 np.asarray(stopping.checks), np.asarray(stopping.best_epoch),
+                 config.generator_check_every)
     fake = generators.sample(gen, model, members, stopping.best_params,
                              config.generated_per_class, seed)
     # The pool interleaves the classes, so every page of it is class-balanced.
@@ -128,6 +130,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
                   f"use positive multiples of the {num_classes} classes"),
         "seeds": (len(config.seeds) > 0 and min(config.seeds) >= 0, "use integers >= 0"),
         "generated_per_class": (config.generated_per_class >= 1, "use an integer >= 1"),
+        "generator_check_every": (config.generator_check_every >= 1, "use an integer >= 1"),
         "test_per_class": (config.test_per_class >= 1, "use an integer >= 1"),
     }
     for field, (ok, fix) in checks.items():
