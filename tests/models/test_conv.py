@@ -5,9 +5,12 @@ transposed reference is itself checked against PyTorch's definition by a numpy s
 The 'matmul' lowering is also checked under `jax.vmap` over a member axis with per-member
 weights, against a Python loop of XLA's op, and shown to leave no convolution op.
 Inputs come from numpy (jax.random would compile a sampler per shape) and each case is one
-jitted program holding both lowerings, to keep the file fast; the exhaustive grids are slow.
+jitted program holding both lowerings, compiled unoptimised (several times faster; the
+lowerings are compared within one program), to keep the file fast; the exhaustive grids
+are slow.
 """
 
+import functools
 import itertools
 import re
 
@@ -20,6 +23,7 @@ import pytest
 from wae_jax.models import build_autoencoder, conv
 
 BATCH, CIN = 2, 3
+_jit = functools.partial(jax.jit, compiler_options={"xla_backend_optimization_level": 0})
 
 
 def _normal(seed: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -43,7 +47,7 @@ def _compare_lowerings(forward, x: np.ndarray, w: np.ndarray, lowering: str) -> 
     out_shape = jax.eval_shape(lambda x, w: forward(x, w, "xla"), x, w).shape
     cotangent = _normal(99, out_shape)
 
-    @jax.jit
+    @_jit
     def both(x, w, cotangent):
         results = []
         for name in ("xla", lowering):
@@ -208,7 +212,7 @@ def test_matmul_under_vmap_matches_a_loop_of_xla(op, size, cin, cout, kernel, st
     out_shape = jax.eval_shape(jax.vmap(xla), x, w).shape
     cotangent = _normal(13, out_shape)
 
-    @jax.jit
+    @_jit
     def both(x, w, cotangent):
         y, vjp = jax.vjp(jax.vmap(matmul), x, w)
         looped = []
