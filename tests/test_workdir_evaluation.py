@@ -2,7 +2,6 @@
 
 import json
 import math
-import os
 import pathlib
 import subprocess
 import sys
@@ -41,10 +40,9 @@ def run_dir(data_dir, tmp_path_factory) -> str:
     return workdir
 
 
-def _cli(*flags: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def _cli(*flags: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "wae_jax.evaluate", *flags], cwd=ROOT,
-                          env={**os.environ, **(env or {})}, capture_output=True, text=True,
-                          timeout=300)
+                          capture_output=True, text=True, timeout=300)
 
 
 def _tiles(size: int, count: int, pixels: int = 28) -> bool:
@@ -170,14 +168,9 @@ CACHED_WEIGHTS = inception_weights.converted_path(inception_weights.default_cach
 @pytest.mark.slow
 @pytest.mark.skipif(not CACHED_WEIGHTS.exists(), reason="FID Inception weights not cached")
 def test_real_fid_and_kid(run_dir, cache_dir, tmp_path):
-    """Through the command line with unoptimised code generation: Inception compiles
-    several times faster, and no number here is compared with another program's."""
     inception_weights.converted_path(cache_dir).symlink_to(CACHED_WEIGHTS)  # no download
-    result = _cli(f"--workdir={run_dir}", "--num_samples=8", "--batch_size=8",
-                  f"--output_dir={tmp_path}",
-                  env={"XLA_FLAGS": "--xla_backend_optimization_level=0"})
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads((tmp_path / "eval.json").read_text())
+    report = workdir_eval.evaluate_workdir(run_dir, num_samples=8, batch_size=8,
+                                           output_dir=str(tmp_path))
     for name in ("fid", "kid"):
         assert report[name]["num_samples"] == 8
         assert report[name]["reference"] == {"dataset": "mnist", "split": "test", "n": NUM_TEST}
