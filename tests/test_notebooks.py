@@ -2,9 +2,9 @@
 
 The kernel gets the small settings through the environment, as the notebooks' parameters
 cells read them: SIZE "tiny" (WAE_JAX_NOTEBOOK_SIZE), the fabricated MNIST of
-tests/conftest.py (WAE_JAX_DATA_DIR), a temporary workdir and a shared proxy-classifier cache. A
-cell error fails the test, and so does a cell that calls plt.show() without leaving a
-PNG. Committed notebooks carry no outputs.
+tests/conftest.py (WAE_JAX_DATA_DIR), a temporary workdir and a proxy-classifier cache
+that all notebooks share. A cell error fails the test, and so does a cell that calls
+plt.show() without leaving a PNG. Committed notebooks carry no outputs.
 """
 
 import pathlib
