@@ -2,9 +2,9 @@
 
 The kernel gets the small settings through the environment, as the notebooks' parameters
 cells read them: SIZE "tiny" (WAE_JAX_NOTEBOOK_SIZE), the fabricated MNIST of
-tests/conftest.py (WAE_JAX_DATA_DIR), a temporary workdir and proxy-classifier cache. A
-cell error fails the test, and so does a cell that calls plt.show() without leaving a
-PNG. Committed notebooks carry no outputs.
+tests/conftest.py (WAE_JAX_DATA_DIR), a temporary workdir and a proxy-classifier cache
+that all notebooks share. A cell error fails the test, and so does a cell that calls
+plt.show() without leaving a PNG. Committed notebooks carry no outputs.
 """
 
 import pathlib
@@ -31,12 +31,18 @@ def test_committed_notebooks_have_no_outputs(path):
                for cell in _code_cells(notebook)), f"strip the outputs of {path.name}"
 
 
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> str:
+    """One proxy-classifier cache for all notebooks, as a user's: trained once."""
+    return str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_and_draws_its_figures(path, data_dir, tmp_path, monkeypatch):
+def test_notebook_runs_and_draws_its_figures(path, data_dir, cache_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("WAE_JAX_NOTEBOOK_SIZE", "tiny")
     monkeypatch.setenv("WAE_JAX_DATA_DIR", data_dir)
     monkeypatch.setenv("WAE_JAX_NOTEBOOK_WORKDIR", str(tmp_path / "workdirs"))
-    monkeypatch.setenv("WAE_JAX_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("WAE_JAX_CACHE_DIR", cache_dir)
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     # Unoptimised code generation: these tiny programs compile ~3x faster (tests/test_main.py).
     monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
