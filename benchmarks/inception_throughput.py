@@ -5,14 +5,12 @@ port costs relative to the TorchScript original (needs the optional torch instal
 the weights, fetched by `load_inception_params()` on first use).
 
 Usage: python benchmarks/inception_throughput.py [--batch-size 16] [--runs 5] [--json]
-Both networks get identical 299x299 inputs in [-1, 1) and the same batch size; the Flax
-network twice, compiled with YNNPACK convolutions (the library's CPU default,
-`features.YNNPACK_CONVOLUTIONS`) and with XLA's own. All are alternated within each round
-so machine drift hits them equally, and the table reports medians (ratios: medians of
-per-round ratios). A last row times the full `inception_features` path from 64x64 uint8
-images (resize included). --json prints one line instead: the library network's
-`images_per_sec`, XLA's convs', torch's, the full path's, and the 1-minute load average
-(other jobs on the CPU lower every figure).
+Both networks get identical 299x299 inputs in [-1, 1) and the same batch size; the two
+are alternated within each round so machine drift hits them equally, and the table
+reports medians (the ratio column is the median of per-round ratios). A third row times
+the full `inception_features` path from 64x64 uint8 images (resize included). --json
+prints one line instead: the Flax network's `images_per_sec`, torch's, the full path's,
+and the 1-minute load average (other jobs on the CPU lower every figure).
 """
 
 import argparse
@@ -25,7 +23,7 @@ import jax
 import numpy as np
 import torch
 
-from wae_jax.evaluation import features, inception_weights
+from wae_jax.evaluation import features, inception, inception_weights
 
 
 def timed(fn) -> float:
@@ -46,15 +44,12 @@ def main() -> None:
     torch_net = torch.jit.load(str(weights), map_location="cpu").eval()
     rng = np.random.default_rng(0)
     small = rng.integers(0, 256, (args.batch_size, 64, 64, 3), np.uint8)
-    full = rng.integers(0, 256, (args.batch_size, 299, 299, 3), np.uint8)  # no resize
-    x = np.asarray(features.inception_input(full))  # [B, 299, 299, 3] in [-1, 1)
+    x = np.asarray(features.inception_input(small))  # [B, 299, 299, 3] in [-1, 1)
     x_torch = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
 
-    library = features.features_fn(features.YNNPACK_CONVOLUTIONS)
-    xla = features.features_fn({})
+    apply = jax.jit(lambda p, x: inception.FIDInception().apply({"params": p}, x))
     runners = {
-        "flax (network, YNNPACK convs)": lambda: library(params, full).block_until_ready(),
-        "flax (network, XLA's convs)": lambda: xla(params, full).block_until_ready(),
+        "flax (network)": lambda: apply(params, x).block_until_ready(),
         "torch jit (network)": lambda: torch_net(x_torch),
         "flax inception_features (64x64 uint8)": lambda: features.inception_features(
             small, batch_size=args.batch_size, params=params),
@@ -68,17 +63,11 @@ def main() -> None:
             for name, run in runners.items():
                 times[name].append(timed(run))
 
-    flax = "flax (network, YNNPACK convs)" if jax.default_backend() == "cpu" else (
-        "flax (network, XLA's convs)")
-    ratios = [t / f for t, f in zip(times["torch jit (network)"], times[flax])]
-    library_gain = [x / y for x, y in zip(times["flax (network, XLA's convs)"],
-                                          times["flax (network, YNNPACK convs)"])]
+    ratios = [t / f for t, f in zip(times["torch jit (network)"], times["flax (network)"])]
     per_sec = {name: args.batch_size / statistics.median(ts) for name, ts in times.items()}
     if args.json:
         print(json.dumps({
-            "images_per_sec": per_sec[flax],
-            "xla_convs_images_per_sec": per_sec["flax (network, XLA's convs)"],
-            "ynnpack_speedup": statistics.median(library_gain),
+            "images_per_sec": per_sec["flax (network)"],
             "torch_images_per_sec": per_sec["torch jit (network)"],
             "features_images_per_sec": per_sec["flax inception_features (64x64 uint8)"],
             "batch_size": args.batch_size, "runs": args.runs,
@@ -91,8 +80,7 @@ def main() -> None:
     for name, ts in times.items():
         print(f"| {name:40s} | {statistics.median(ts):7.2f} | {per_sec[name]:8.2f} |")
     print(f"flax network speed-up over torch (median of per-round ratios): "
-          f"{statistics.median(ratios):.2f}x; YNNPACK over XLA's convs: "
-          f"{statistics.median(library_gain):.2f}x")
+          f"{statistics.median(ratios):.2f}x")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ input range (-1, 0.9921875)) up to float rounding of the interpolation weights.
 """
 
 import functools
-from typing import Callable, Optional
+from typing import Optional
 
 import jax
 import jax.numpy as jnp
@@ -62,29 +62,9 @@ def inception_input(images: jax.Array) -> jax.Array:
     return (x - 128.0) / 128.0
 
 
-# XLA:CPU's own convolutions run the FID Inception at ~20% of the CPU's matmul peak.
-# jaxlib 0.10's experimental YNNPACK path for single convolutions runs it faster, equal
-# to ~3e-6 (benchmarks/inception_throughput.py times both; docs/results.md).
-YNNPACK_CONVOLUTIONS = {
-    "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION"}
-
-
-def features_fn(compiler_options: dict) -> Callable[[dict, jax.Array], jax.Array]:
-    """(params, uint8 images) -> [B, 2048] pool features, jitted with compiler_options."""
-    def batch_features(params: dict, images: jax.Array) -> jax.Array:
-        return inception.FIDInception().apply({"params": params}, inception_input(images))
-    return jax.jit(batch_features, compiler_options=compiler_options)
-
-
-@functools.cache
-def _default_features_fn() -> Callable[[dict, jax.Array], jax.Array]:
-    """YNNPACK convolutions on CPU; XLA's own (cuDNN and TPU convs) elsewhere. Chosen on
-    first use, not at import: the backend must not start before jax.distributed."""
-    return features_fn(YNNPACK_CONVOLUTIONS if jax.default_backend() == "cpu" else {})
-
-
+@jax.jit
 def _batch_features(params: dict, images: jax.Array) -> jax.Array:
-    return _default_features_fn()(params, images)
+    return inception.FIDInception().apply({"params": params}, inception_input(images))
 
 
 def inception_features(images: np.ndarray, *, batch_size: int = 50,
