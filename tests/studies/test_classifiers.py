@@ -28,7 +28,7 @@ def test_members_page_through_their_own_pools(monkeypatch):
     _, stopping, _ = classifiers.train(tiny_settings(), [real, real], [False, True], real,
                                        seeds=[0, 1], generated=[None, pool])
     assert recorded["sizes"] == [8, 8] and recorded["pools"] == [0, 30]
-    assert recorded["page"] == 8 and recorded["min_steps"] == 3
+    assert recorded["pages"] == [0, 8] and recorded["min_steps"] == 3
     # member 0: 8 real images, epochs of max(2, 3) = 3 steps; member 1: 8 + 8, 4 steps
     assert recorded["num_steps"] == 2 * 4
     assert np.asarray(stopping.checks).tolist() == [2, 2]

@@ -35,7 +35,8 @@ def test_each_epoch_adds_a_fresh_page_of_the_pool_cycling_at_its_end():
 
 
 def test_members_without_a_pool_ignore_the_page():
-    streams = member_batches.population_indices([8, 8], 4, 8, [0, 1], pools=[0, 30], page=8)
+    streams = member_batches.population_indices([8, 8], 4, 8, [0, 1], pools=[0, 30],
+                                                 pages=[0, 8])
     assert streams.shape == (8, 2, 4)
     assert streams[:, 0].max() < 8  # real examples only, epochs of 2 steps
     for epoch in streams[:, 1].reshape(2, -1):  # 8 real + 8 generated: 4 steps

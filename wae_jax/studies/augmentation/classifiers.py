@@ -101,10 +101,10 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
         jnp.asarray(seeds))
     sizes = [len(x) for x, _ in train_sets]
     pools = [0 if g is None else len(g[0]) for g in generated]
+    pages = [min(settings.generated_per_epoch, pool) for pool in pools]
     batch_size = min(settings.batch_size, min(sizes))
     epoch_steps = np.array(member_batches.steps_per_epoch(
-        [n + min(settings.generated_per_epoch, pool) for n, pool in zip(sizes, pools)],
-        batch_size, settings.min_steps_per_epoch))
+        [n + page for n, page in zip(sizes, pages)], batch_size, settings.min_steps_per_epoch))
     step = jax.vmap(make_train_step(settings, model))
     loss = jax.jit(jax.vmap(make_loss_fn(model), in_axes=(0, None, None)))
     with_pools = [(x, y) if g is None else (np.concatenate([x, g[0]]), np.concatenate([y, g[1]]))
@@ -123,7 +123,7 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
     num_steps = settings.max_epochs * int(epoch_steps.max())
     indices = member_batches.population_indices(
         sizes, batch_size, num_steps, [settings.data_seed * 1000 + k for k in range(num)],
-        pools=pools, page=settings.generated_per_epoch, min_steps=settings.min_steps_per_epoch)
+        pools=pools, pages=pages, min_steps=settings.min_steps_per_epoch)
     stopping = early_stopping.start(state.params)
     for t in range(num_steps):
         state = train_step(state, jnp.asarray(indices[t]))

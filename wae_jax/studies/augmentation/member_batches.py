@@ -48,13 +48,15 @@ def member_indices(n: int, batch_size: int, num_steps: int, seed: int, *, pool: 
 
 def population_indices(sizes: Sequence[int], batch_size: int, num_steps: int,
                        seeds: Sequence[int], *, pools: Sequence[int] = (),
-                       page: int = 0, min_steps: int = 1) -> np.ndarray:
+                       pages: Sequence[int] = (), min_steps: int = 1) -> np.ndarray:
     """[num_steps, K, batch_size]: every member's own stream (seeds[k]), side by side;
-    member k pages through pools[k] generated examples (none if pools is empty)."""
+    member k pages through pools[k] generated examples, pages[k] per epoch (none if
+    pools is empty)."""
     pools = list(pools) or [0] * len(sizes)
-    return np.stack([member_indices(n, batch_size, num_steps, seed, pool=pool,
-                                    page=min(page, pool), min_steps=min_steps)
-                     for n, seed, pool in zip(sizes, seeds, pools)], axis=1)
+    pages = list(pages) or [0] * len(sizes)
+    return np.stack([member_indices(n, batch_size, num_steps, seed, pool=pool, page=page,
+                                    min_steps=min_steps)
+                     for n, seed, pool, page in zip(sizes, seeds, pools, pages)], axis=1)
 
 
 def pad_members(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

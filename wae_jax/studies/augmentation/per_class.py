@@ -3,8 +3,9 @@
 A cell (generator, latent_dim, train_size, seed) draws a stratified subset of the
 train split with `seed`, trains the ten class generators (one population), samples
 `generated_per_class` images per class from the prior, trains the four CNNs (one
-at a time; with generated images, each epoch adds a fresh page of them) and scores each on the test images. Test images enter only through
-`score`, after every early stop and model choice has been made on validation data.
+at a time; with generated images, each epoch adds a fresh page of them) and scores
+each on the test images. Test images enter only through `score`, after every early
+stop and model choice has been made on validation data.
 """
 
 import os
