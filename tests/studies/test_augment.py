@@ -108,7 +108,7 @@ def test_a_bad_generator_field_is_caught_before_any_work():
         per_class.check_config(config)
 
 
-def test_no_test_image_reaches_a_selection_and_a_rerun_skips_finished_cells(
+def test_no_test_image_reaches_a_selection_reruns_skip_and_cnn_scores_are_reused(
         tmp_path, data_dir, env, tiny_run):
     del tiny_run  # only for its compilation cache
     result = subprocess.run([sys.executable, "-m", "tests.studies.spy_run", str(data_dir),
@@ -116,7 +116,15 @@ def test_no_test_image_reaches_a_selection_and_a_rerun_skips_finished_cells(
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     findings = json.loads(result.stdout.strip().splitlines()[-1])
-    assert findings["calls"] == ["generators.train"] + ["classifiers.train"] * 4
+    assert findings["calls"][:5] == ["generators.train"] + ["classifiers.train"] * 4
     assert findings["nan"] == 0 and findings["test_images"] == 0
     assert (tmp_path / "results.csv").exists()  # the poisoned images were only scored
     assert findings["rerun_calls"] == [] and not findings["rerun_changed_results"]
+    # Latent 3 after latent 2 trains only the CNNs that see generated images ...
+    assert findings["reusing_calls"] == ["generators.train"] + ["classifiers.train"] * 2
+    f1 = findings["f1"]
+    assert [f1["3/cnn"], f1["3/aug"]] == [f1["2/cnn"], f1["2/aug"]]
+    # ... because the CNN and AUG trainings of a fresh latent-3 cell get exactly latent
+    # 2's inputs (hashed by the spy), while the two with generated images do not.
+    latent2, latent3 = findings["cnn_inputs"]
+    assert [a == b for a, b in zip(latent2, latent3)] == [True, False, True, False]

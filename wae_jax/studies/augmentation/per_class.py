@@ -6,6 +6,12 @@ train split with `seed`, trains the ten class generators (one population), sampl
 at a time; with generated images, each epoch adds a fresh page of them) and scores
 each on the test images. Test images enter only through `score`, after every early
 stop and model choice has been made on validation data.
+
+The CNN and AUG conditions see no generated image: their subset, CNN seed and batch
+order depend on (train_size, seed) alone, so a cell reuses their scores from any cell
+of the same size and seed already in results.csv (as the paper's Table 2 has one CNN
+and one AUG score per size), which halves the CNN work of every further latent size
+or generator (tests/studies/test_augment.py checks their inputs are identical).
 """
 
 import os
@@ -24,6 +30,7 @@ from wae_jax.studies.augmentation import classifiers, generators, reports, resul
 Arrays = tuple[np.ndarray, np.ndarray]
 CONDITION_SETTINGS = {"cnn": (False, False), "vae": (True, False), "aug": (False, True),
                       "aug_vae": (True, True)}  # (generated images, conventional augmentation)
+REAL_ONLY = tuple(c for c, (generated, _) in CONDITION_SETTINGS.items() if not generated)
 
 
 def generator_config(config: ml_collections.ConfigDict, generator: str, latent_dim: int,
@@ -67,10 +74,11 @@ def load_test(config: ml_collections.ConfigDict) -> Arrays:
 
 
 def train_cell(config: ml_collections.ConfigDict, generator: str, latent_dim: int,
-               train: Arrays, validation_set: Arrays, seed: int):
+               train: Arrays, validation_set: Arrays, seed: int,
+               conditions: tuple[str, ...] = results.CONDITIONS):
     """Everything a cell selects, on its train and validation images only: returns
-    ([(CNN model, its best parameters [1, ...]) per condition], generated images
-    [C, N, ...]). The generators train as one population (1.7x faster than one at a
+    ([(CNN model, its best parameters [1, ...]) per condition of `conditions`],
+    generated images [C, N, ...]). The generators train as one population (1.7x faster than one at a
     time); the CNNs one at a time: as a population every member pays for the longest
     member's epochs (real + generated: ~25x the steps of real alone at 50 images), which
     made the CNNs 0.7x as fast (benchmarks/augment_cell.py, docs/results.md)."""
@@ -90,6 +98,8 @@ def train_cell(config: ml_collections.ConfigDict, generator: str, latent_dim: in
             np.tile(np.arange(num_classes), config.generated_per_class))
     cnns = []
     for k, condition in enumerate(results.CONDITIONS):
+        if condition not in conditions:
+            continue
         generated, augmented = CONDITION_SETTINGS[condition]
         settings = config.classifier.copy_and_resolve_references()
         settings.data_seed = config.classifier.data_seed + 10 * seed + k
@@ -107,6 +117,14 @@ def score(cnns: list, test: Arrays, num_classes: int) -> list[float]:
     """Macro F1 of each CNN on the test images: the only use of test data."""
     return [macro_f1(test[1], classifiers.predict(model, params, test[0])[0], num_classes)
             for model, params in cnns]
+
+
+def reusable_scores(rows: list[dict], train_size: int, seed: int) -> dict[str, float]:
+    """F1 of the conditions without generated images already scored for this training
+    set size and seed, by any generator at any latent size (see the module docstring)."""
+    return {row["condition"]: row["f1"] for row in rows
+            if (row["train_size"], row["seed"]) == (train_size, seed)
+            and row["condition"] in REAL_ONLY}
 
 
 def cells(config: ml_collections.ConfigDict) -> Iterator[results.Cell]:
@@ -147,10 +165,10 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> None:
     then writes the tables and figures of all rows so far."""
     check_config(config)
     csv_path = os.path.join(workdir, "results.csv")
-    done = results.finished_cells(results.read_rows(csv_path))
     test = None
     for cell in cells(config):
-        if cell in done:
+        rows = results.read_rows(csv_path)
+        if cell in results.finished_cells(rows):
             logging.info("cell %s: done, skipped", cell)
             continue
         generator, latent_dim, size, seed = cell
@@ -161,12 +179,16 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> None:
             min_per_class=1, data_dir=config.data_dir or None)
         train, validation_set = ((to_float(train[0]), train[1]),
                                  (to_float(validation_set[0]), validation_set[1]))
-        cnns, fake = train_cell(config, generator, latent_dim, train, validation_set, seed)
-        f1 = score(cnns, test, config.classifier.num_classes)
+        f1 = reusable_scores(rows, size, seed)
+        to_train = tuple(c for c in results.CONDITIONS if c not in f1)
+        cnns, fake = train_cell(config, generator, latent_dim, train, validation_set, seed,
+                                to_train)
+        f1.update(zip(to_train, score(cnns, test, config.classifier.num_classes)))
         results.append_rows(csv_path, [
             dict(generator=generator, latent_dim=latent_dim, train_size=size, condition=c,
-                 seed=seed, f1=round(value, 6)) for c, value in zip(results.CONDITIONS, f1)])
+                 seed=seed, f1=round(f1[c], 6)) for c in results.CONDITIONS])
         reports.save_digits(workdir, generator, latent_dim, fake)
-        logging.info("cell %s: F1 %s in %.0f s", cell,
-                     dict(zip(results.CONDITIONS, np.round(f1, 4))), time.time() - start)
+        logging.info("cell %s: F1 %s in %.0f s (reused: %s)", cell,
+                     {c: round(f1[c], 4) for c in results.CONDITIONS}, time.time() - start,
+                     ", ".join(c for c in results.CONDITIONS if c not in to_train) or "none")
     reports.write_reports(workdir, results.read_rows(csv_path))
