@@ -89,7 +89,7 @@ def main(argv: list[str]) -> None:
                     rate = _throughput(name, data_dir, batch_size, flip, _STEPS.value)
                     rows.append((name, note, batch_size, flip, rate))
     print(f"\ninput pipeline throughput ({os.cpu_count()} CPU cores, value_range=symmetric)")
-    print(f"| dataset | data | global batch | random_flip | images/s |")
+    print("| dataset | data | global batch | random_flip | images/s |")
     print("|---|---|---|---|---|")
     for name, note, batch_size, flip, rate in rows:
         print(f"| {name} | {note} | {batch_size} | {flip} | {rate:,.0f} |")

@@ -3,7 +3,6 @@ import pytest
 
 from wae_jax import data
 from wae_jax.data import celeba
-from . import conftest
 
 
 def test_load_arrays_returns_the_stored_splits_with_contract_dtypes(prepared):

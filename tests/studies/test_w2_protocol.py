@@ -1,6 +1,7 @@
 """configs/augment_w2_mnist.py:tiny end to end through `python -m wae_jax.augment`."""
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -61,3 +62,40 @@ def test_bad_w2_config_names_the_field():
     config.num_runs = 1
     with pytest.raises(ConfigError, match=r"config.num_runs=1: use at least 2"):
         w2_protocol.check_config(config)
+    config = augment_w2_mnist.get_config("tiny")
+    config.test_metrics = ("classifier_fd", "fid")
+    with pytest.raises(ConfigError, match=r"config.test_metrics=.*inception_metrics"):
+        w2_protocol.check_config(config)
+
+
+def test_each_metric_group_is_scored_once_with_its_own_sample_count(tmp_path, monkeypatch):
+    """eval_test/ holds the proxy metrics of eval_samples samples, eval_test_inception/ FID
+    and KID of inception_samples against inception_reference_n test images; a rerun reads
+    them back, and only a group whose file lacks a metric or sample count is evaluated."""
+    calls = []
+
+    def fake_evaluate(workdir, *, num_samples, metrics, reference_split, reference_n,
+                      output_dir, batch_size):
+        calls.append((os.path.basename(output_dir), num_samples, metrics, reference_n))
+        results = {"num_samples": num_samples,
+                   **{m: {"value": 10.0 * len(m) + num_samples} for m in metrics}}
+        os.makedirs(output_dir, exist_ok=True)
+        with open(os.path.join(output_dir, "eval.json"), "w") as f:
+            json.dump(results, f)
+        return results
+
+    monkeypatch.setattr(w2_protocol.workdir_evaluation, "evaluate_workdir", fake_evaluate)
+    config = augment_w2_mnist.get_config()
+    config.inception_metrics = ("fid",)
+    row = {"workdir": str(tmp_path)}
+    expected = {"classifier_fd": 130.0 + 2000, "fid": 30.0 + 200}
+    assert w2_protocol.test_scores(config, row) == expected
+    assert calls == [("eval_test", 2000, ("classifier_fd",), None),
+                     ("eval_test_inception", 200, ("fid",), 2000)]
+    assert w2_protocol.test_scores(config, row) == expected and len(calls) == 2
+    config.inception_metrics = ("fid", "kid")
+    assert w2_protocol.test_scores(config, row)["kid"] == 30.0 + 200
+    assert calls[2:] == [("eval_test_inception", 200, ("fid", "kid"), 2000)]
+    config.inception_samples, config.inception_reference_n = 500, 0
+    w2_protocol.test_scores(config, row)
+    assert calls[3:] == [("eval_test_inception", 500, ("fid", "kid"), None)]

@@ -9,7 +9,8 @@
 2. Selection on the train split only: each run's sample metric (config.training's
    sample_eval, e.g. classifier_fd of its final samples against training images) picks
    the best lambda per objective. Every run is then scored against the test split
-   (eval_samples samples; workdir/<objective>/members/<i>/eval_test/eval.json).
+   (test_metrics of eval_samples samples in workdir/<objective>/members/<i>/eval_test/,
+   the Inception metrics of inception_samples in eval_test_inception/).
 3. Augmentation: generated_images decoded by each objective's best run, labelled by the
    cached proxy classifier of the train split (unconditional samples carry no class: the
    paper does not say how it labelled them), merged into train_sizes real training
@@ -20,6 +21,7 @@
 import csv
 import json
 import os
+from typing import Optional
 
 import jax
 import jax.numpy as jnp
@@ -93,19 +95,41 @@ def best_run(rows: list[dict]) -> dict:
     return min(eligible or scored, key=lambda r: r["selection_value"])
 
 
-def test_scores(config: ml_collections.ConfigDict, row: dict) -> dict[str, float]:
-    """The run's test-split sample metrics (computed once, then read from eval.json)."""
-    output_dir = os.path.join(row["workdir"], "eval_test")
+def _cached_scores(row: dict, output_dir: str, metrics: tuple, num_samples: int,
+                   reference_n: Optional[int]) -> dict[str, float]:
+    """`metrics` of the run from <output_dir>/eval.json; evaluated (and the file written)
+    only when it lacks one of them or was made with another sample count."""
     path = os.path.join(output_dir, "eval.json")
+    results = {}
     if os.path.exists(path):
         with open(path) as f:
             results = json.load(f)
-    else:
+    if results.get("num_samples") != num_samples or any(m not in results for m in metrics):
         results = workdir_evaluation.evaluate_workdir(
-            row["workdir"], num_samples=config.eval_samples, metrics=tuple(config.test_metrics),
-            reference_split="test", output_dir=output_dir,
-            batch_size=min(500, config.eval_samples))
-    return {name: float(results[name]["value"]) for name in config.test_metrics}
+            row["workdir"], num_samples=num_samples, metrics=metrics, reference_split="test",
+            reference_n=reference_n, output_dir=output_dir, batch_size=min(500, num_samples))
+    return {name: float(results[name]["value"]) for name in metrics}
+
+
+def test_scores(config: ml_collections.ConfigDict, row: dict) -> dict[str, float]:
+    """The run's test-split sample metrics, computed once per group and then read back:
+    test_metrics from eval_samples samples (eval_test/), inception_metrics from
+    inception_samples samples against the first inception_reference_n test images
+    (eval_test_inception/; Inception runs at ~7 images/s on 2 CPU cores)."""
+    scores = {}
+    if config.test_metrics:
+        scores.update(_cached_scores(row, os.path.join(row["workdir"], "eval_test"),
+                                     tuple(config.test_metrics), config.eval_samples, None))
+    if config.inception_metrics:
+        scores.update(_cached_scores(
+            row, os.path.join(row["workdir"], "eval_test_inception"),
+            tuple(config.inception_metrics), config.inception_samples,
+            config.inception_reference_n or None))
+    return scores
+
+
+def scored_metrics(config: ml_collections.ConfigDict) -> tuple[str, ...]:
+    return tuple(config.test_metrics) + tuple(config.inception_metrics)
 
 
 def generate(row: dict, num: int, seed: int) -> np.ndarray:
@@ -196,23 +220,28 @@ def summary(config: ml_collections.ConfigDict, runs: list[dict], best: dict[str,
             workdir: str) -> str:
     """Markdown: per objective the test metrics' mean (std) over all and unflagged runs,
     the best run's lambda and score; then the accuracies of results_w2.csv."""
+    metrics = scored_metrics(config)
+    counts = [f"{m} of {config.eval_samples}" for m in config.test_metrics] + [
+        f"{m} of {config.inception_samples} (reference: "
+        f"{config.inception_reference_n or 'all'} test images)"
+        for m in config.inception_metrics]
     lines = [f"# W2-VAE protocol on {config.dataset}", "",
-             f"Test sample metrics of {config.eval_samples} samples per run, mean (std):", "",
+             f"Test sample metrics per run ({'; '.join(counts)} samples), mean (std):", "",
              "| objective | runs | flagged | " + " | ".join(
-                 f"{m} all | {m} unflagged" for m in config.test_metrics)
+                 f"{m} all | {m} unflagged" for m in metrics)
              + " | best lambda | best test |", "|---|---|---|" + "---|---|" *
-             len(config.test_metrics) + "---|---|"]
+             len(metrics) + "---|---|"]
     for objective in config.objectives:
         rows = [r for r in runs if r["objective"] == objective]
         cells = []
-        for metric in config.test_metrics:
+        for metric in metrics:
             for kept in (rows, [r for r in rows if not r["flagged"]]):
                 values = [r[f"test_{metric}"] for r in kept]
                 cells.append(f"{np.mean(values):.2f} ({np.std(values):.2f})" if values else "-")
         b = best[objective]
         lines.append(f"| {objective} | {len(rows)} | {sum(r['flagged'] for r in rows)} | "
                      + " | ".join(cells) + f" | {b['lambda']:.2f} | " + ", ".join(
-                         f"{m} {b[f'test_{m}']:.2f}" for m in config.test_metrics) + " |")
+                         f"{m} {b[f'test_{m}']:.2f}" for m in metrics) + " |")
     path = os.path.join(workdir, "results_w2.csv")
     if os.path.exists(path):
         with open(path, newline="") as f:
@@ -240,6 +269,12 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "lambda_max": (config.lambda_max > 0, "use a positive bound"),
         "training.sample_eval.metrics": (bool(config.training.sample_eval.metrics),
                                          "the selection needs one, e.g. ('classifier_fd',)"),
+        "test_metrics": ("fid" not in config.test_metrics and "kid" not in config.test_metrics,
+                         "list fid and kid in inception_metrics (own sample count)"),
+        "inception_metrics": (set(config.inception_metrics) <= {"fid", "kid"},
+                              "use fid and/or kid"),
+        "inception_samples": (not config.inception_metrics or config.inception_samples >= 2,
+                              "use at least 2 samples per run"),
     }
     for field, (ok, fix) in problems.items():
         if not ok:
@@ -261,7 +296,7 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> None:
                 row[f"test_{metric}"] = round(value, 4)
         runs += rows
         best[objective] = best_run(rows)
-    columns = RUN_COLUMNS + tuple(f"test_{m}" for m in config.test_metrics)
+    columns = RUN_COLUMNS + tuple(f"test_{m}" for m in scored_metrics(config))
     _write_csv(os.path.join(workdir, "runs_w2.csv"), columns, runs)
     augmentation(config, best, workdir)
     with open(os.path.join(workdir, "w2_tables.md"), "w") as f:
