@@ -1,5 +1,6 @@
 """FIDInception's structure (via eval_shape) and its layers against numpy references."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -44,14 +45,15 @@ def test_parameter_count_matches_the_torchscript_file():
     assert sum(int(np.prod(s.shape)) for s in jax.tree.leaves(shapes)) == TORCHSCRIPT_NUM_VALUES
 
 
-def test_conv_bn_matches_unfused_reference():
+@pytest.mark.parametrize("lowering", inception.LOWERINGS)
+def test_conv_bn_matches_unfused_reference(lowering):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 9, 8, 3)).astype(np.float32)
     conv = inception.spec(4, (3, 2), stride=2, padding=(1, 0))
     params = {"kernel": rng.normal(size=(3, 2, 3, 4)), "beta": rng.normal(size=4),
               "mean": rng.normal(size=4), "var": rng.uniform(0.1, 2.0, size=4)}
     params = {k: v.astype(np.float32) for k, v in params.items()}
-    out = inception.ConvBN(conv).apply({"params": params}, x)
+    out = inception.ConvBN(conv, lowering=lowering).apply({"params": params}, x)
 
     padded = np.pad(x.astype(np.float64), ((0, 0), (1, 1), (0, 0), (0, 0)))
     ref = np.zeros((2, 5, 4, 4))  # floor((9 + 2 - 3) / 2) + 1, floor((8 - 2) / 2) + 1
@@ -62,6 +64,48 @@ def test_conv_bn_matches_unfused_reference():
             ref[n, :, :, o] = full[::2, ::2]
     ref = (ref - params["mean"]) / np.sqrt(params["var"] + inception.BN_EPS) + params["beta"]
     np.testing.assert_allclose(out, np.maximum(ref, 0.0), rtol=1e-5, atol=1e-5)
+
+
+def test_cpu_lowering_table_names_real_layers_and_1x1_convs_are_matmuls():
+    """Every CPU_PATCH_CONVS key is a conv of the 299x299 network (a renamed or resized
+    layer would silently fall back to XLA), and every 1x1 conv is a plain matmul."""
+    x = jnp.zeros((1, inception.INPUT_SIZE, inception.INPUT_SIZE, 3))
+    seen = {}
+
+    def record(next_fun, args, kwargs, context):
+        if isinstance(context.module, inception.ConvBN) and context.method_name == "__call__":
+            conv = context.module.conv
+            seen[(args[0].shape[1], args[0].shape[3], conv[1], conv[0], conv[2])] = (
+                inception.cpu_blocks(args[0].shape, conv))
+        return next_fun(*args, **kwargs)
+
+    with nn.intercept_methods(record):
+        jax.eval_shape(inception.FIDInception().init, jax.random.key(0), x)
+    assert len(seen) > 40 and set(inception.CPU_PATCH_CONVS) <= set(seen)
+    for (_, _, kernel, _, stride), blocks in seen.items():
+        if kernel == (1, 1) and stride == 1:
+            assert blocks == (0, 0)
+
+
+def test_every_lowering_reaches_every_layer_and_agrees_with_xla():
+    """The network's lowering field is passed to each conv unit: forced patch forms give
+    XLA's features, and no convolution op is left in their program."""
+    x = np.random.default_rng(1).uniform(-1, 1, (1, 75, 75, 3)).astype(np.float32)
+    params = jax.tree.map(
+        lambda s: jnp.asarray(np.random.default_rng(s.size).normal(size=s.shape), s.dtype) * 0.1,
+        inception.param_shapes(75))
+    params = jax.tree.map_with_path(
+        lambda path, v: jnp.abs(v) + 1.0 if path[-1].key == "var" else v, params)
+
+    def features(lowering):
+        return inception.FIDInception(lowering=lowering).apply({"params": params}, x)
+
+    reference = features("xla")
+    for lowering in ("patches", "blocks"):
+        np.testing.assert_allclose(features(lowering), reference, rtol=1e-4,
+                                   atol=1e-4 * float(jnp.max(jnp.abs(reference))))
+        program = jax.jit(features, static_argnums=0).lower(lowering).as_text()
+        assert "convolution" not in program
 
 
 def test_average_pool_excludes_padding_from_the_count():

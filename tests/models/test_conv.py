@@ -88,6 +88,29 @@ def test_conv_rewrite_matches_xla(size, kernel, stride, padding, lowering):
     _check_conv(size, kernel, stride, padding, lowering=lowering)
 
 
+# conv2d_patches (the FID Inception's CPU path): non-square kernels, explicit pads, and
+# blocks that do not divide the batch or the output rows (padded, then cropped).
+@pytest.mark.parametrize("block_images,block_rows", [(0, 0), (0, 1), (0, 3), (2, 0), (2, 3)])
+@pytest.mark.parametrize("size,kernel,stride,pads", [
+    ((9, 8), (3, 3), 1, ((0, 0), (0, 0))),
+    ((7, 9), (1, 7), 1, ((0, 0), (3, 3))),
+    ((9, 7), (7, 1), 1, ((3, 3), (0, 0))),
+    ((6, 6), (1, 1), 1, ((0, 0), (0, 0))),
+    ((9, 10), (3, 3), 2, ((0, 0), (1, 1))),
+    ((8, 8), (3, 3), 2, ((1, 0), (0, 1))),
+])
+def test_conv_patches_match_xla(size, kernel, stride, pads, block_images, block_rows):
+    x, w = _normal(4, (3, *size, CIN)), _normal(5, (*kernel, CIN, 4))
+
+    def forward(x, w, lowering):
+        if lowering == "xla":
+            return jax.lax.conv_general_dilated(x, w, (stride, stride), pads,
+                                                dimension_numbers=conv.DIMENSION_NUMBERS)
+        return conv.conv2d_patches(x, w, stride, pads, block_images, block_rows)
+
+    _compare_lowerings(forward, x, w, "patches")
+
+
 # 'matmul' computes narrow outputs (stride^2 * out < in) by its second form, shift-and-add.
 @pytest.mark.parametrize("size,kernel,stride,padding,cout", [
     ((7, 6), 4, 1, "SAME", 1),  # a DCGAN decoder's last conv

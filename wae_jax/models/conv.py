@@ -148,6 +148,39 @@ def _conv_free(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
     return _matmul_conv(x, w, stride)
 
 
+def conv2d_patches(x: jax.Array, w: jax.Array, stride: int,
+                   pads: Sequence[tuple[int, int]], block_images: int = 0,
+                   block_rows: int = 0) -> jax.Array:
+    """Explicitly padded conv (any kh x kw) as patches + one matmul, no convolution op.
+
+    With blocks (`lax.map` over groups of block_images images, then of block_rows output
+    rows) a block's patch matrix stays in cache: for large images with few channels, where
+    XLA:CPU's conv and the whole batch's patch matrix both stream from memory (the FID
+    Inception's 149x149, 32 -> 32 layer, batch 16: 18 GFLOP/s as XLA's conv, 64 in blocks
+    of 4 images x 4 rows). 0 means no blocks along that axis.
+    """
+    batch = x.shape[0]
+    if 0 < block_images < batch:
+        groups = -(-batch // block_images)
+        x = jnp.pad(x, [(0, groups * block_images - batch)] + [(0, 0)] * 3)
+        y = lax.map(lambda images: conv2d_patches(images, w, stride, pads, 0, block_rows),
+                    x.reshape(groups, block_images, *x.shape[1:]))
+        return y.reshape(-1, *y.shape[2:])[:batch]
+    x = _pad_hw(x, pads)
+    if not block_rows:
+        return _matmul_conv(x, w, stride)
+    kh = w.shape[0]
+    out_rows = (x.shape[1] - kh) // stride + 1
+    blocks = -(-out_rows // block_rows)
+    span = (block_rows - 1) * stride + kh  # input rows of one block
+    x = _pad_hw(x, [(0, (blocks - 1) * block_rows * stride + span - x.shape[1]), (0, 0)])
+    y = lax.map(lambda i: _matmul_conv(
+        lax.dynamic_slice_in_dim(x, i * block_rows * stride, span, axis=1), w, stride),
+        jnp.arange(blocks))  # [blocks, B, block_rows, W, out]
+    y = jnp.moveaxis(y, 0, 1)
+    return y.reshape(batch, blocks * block_rows, *y.shape[3:])[:, :out_rows]
+
+
 def _conv_output_size(size: Sequence[int], pads: Sequence[tuple[int, int]], kernel: int,
                       stride: int) -> list[int]:
     return [(n + lo + hi - kernel) // stride + 1 for n, (lo, hi) in zip(size, pads)]
