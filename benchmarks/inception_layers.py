@@ -7,8 +7,9 @@ Usage: python benchmarks/inception_layers.py [--batch-size 16] [--rounds 3] [--j
 Per distinct conv shape of the 299x299 network (forward only, random weights): XLA's
 convolution, patches + one matmul, and patches in blocks of `inception.BLOCKS` (images, rows),
 alternated per round, medians. Then the whole network with its CPU choice ('auto') against
-XLA's convolution everywhere ('xla'), alternated per round. --json prints one line: the
-two networks' images/s, their median ratio, and the 1-minute load average.
+XLA's convolution everywhere ('xla'), alternated per round, and the fraction of the
+float32 matmul peak that 'auto' reaches. --json prints one line: the two networks'
+images/s, their median ratio, the peak, and the 1-minute load average.
 """
 
 import argparse
@@ -79,6 +80,22 @@ def layer_table(batch: int, rounds: int) -> list[str]:
     return rows
 
 
+def matmul_gflops(n: int = 1024, rounds: int = 7) -> float:
+    """The float32 matmul rate of this machine: the ceiling of any conv lowering."""
+    a = jnp.ones((n, n), jnp.float32)
+    matmul = jax.jit(jnp.matmul)
+    times = median_seconds({"matmul": lambda: matmul(a, a).block_until_ready()}, rounds)
+    return 2 * n ** 3 / statistics.median(times["matmul"]) / 1e9
+
+
+def network_flops() -> float:
+    """FLOPs of one 299x299 image by XLA's cost analysis."""
+    x = jax.ShapeDtypeStruct((1, inception.INPUT_SIZE, inception.INPUT_SIZE, 3), jnp.float32)
+    apply = jax.jit(lambda p, x: inception.FIDInception(lowering="xla").apply({"params": p}, x))
+    cost = apply.lower(inception.param_shapes(), x).compile().cost_analysis()
+    return (cost[0] if isinstance(cost, list) else cost)["flops"]
+
+
 def network_rates(batch: int, rounds: int) -> dict[str, float]:
     x = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (batch, 299, 299, 3)), jnp.float32)
     params = jax.tree.map(lambda s: jnp.full(s.shape, 0.01, s.dtype), inception.param_shapes())
@@ -107,12 +124,17 @@ def main() -> None:
         print("|---|---|---|---|---|---|---|")
         print("\n".join(layer_table(args.batch_size, args.rounds)))
     rates = network_rates(args.batch_size, args.rounds)
+    peak, flops = matmul_gflops(), network_flops()
+    rates.update(matmul_gflops=peak, gflop_per_image=flops / 1e9,
+                 auto_fraction_of_matmul_peak=rates["auto_images_per_sec"] * flops / 1e9 / peak)
     if args.json:
         print(json.dumps({**rates, "batch_size": args.batch_size, "rounds": args.rounds,
                           "backend": jax.default_backend(), "load1": os.getloadavg()[0]}))
         return
     print(f"whole network: auto {rates['auto_images_per_sec']:.2f} images/s, xla "
-          f"{rates['xla_images_per_sec']:.2f}, median ratio {rates['auto_over_xla']:.2f}x")
+          f"{rates['xla_images_per_sec']:.2f}, median ratio {rates['auto_over_xla']:.2f}x; "
+          f"{flops / 1e9:.1f} GFLOP per image, float32 matmul peak {peak:.0f} GFLOP/s, auto at "
+          f"{rates['auto_fraction_of_matmul_peak']:.0%} of it")
 
 
 if __name__ == "__main__":
