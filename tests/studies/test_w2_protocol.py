@@ -54,6 +54,11 @@ def test_tiny_run_writes_both_csvs_and_the_tables(tmp_path, data_dir):
         if run["objective"] == "w2vae":
             assert (run["flagged"] == "True") == (float(run["T_final"]) > 0)
         assert float(run["test_classifier_fd"]) >= 0
+        log = (tmp_path / "w2" / run["objective"] / "members" / run["member"] / "metrics.jsonl")
+        kls = [json.loads(line)["train/kl"] for line in log.read_text().splitlines()
+               if "train/kl" in line]
+        assert float(run["kl_final"]) == pytest.approx(kls[-1], abs=1e-5)
+        assert (run["collapsed"] == "True") == (kls[-1] < 0.01)
     assert "| w2vae | 2 |" in (tmp_path / "w2" / "w2_tables.md").read_text()
 
 

@@ -37,7 +37,9 @@ from wae_jax.training.metrics_writer import read_jsonl
 from wae_jax.studies.augmentation import classifiers
 
 RUN_COLUMNS = ("dataset", "objective", "member", "seed", "lambda", "T_final", "flagged",
-               "selection_metric", "selection_value")
+               "kl_final", "collapsed", "selection_metric", "selection_value")
+COLLAPSED_KL = 0.01  # nats: below this the encoder carries no information, the decoder
+# draws one image whatever z (posterior collapse; reported, not excluded: the paper doesn't)
 RESULT_COLUMNS = ("dataset", "objective", "train_size", "seed", "accuracy")
 REAL_ONLY = "none"  # the objective column of the CNN trained on real images only
 
@@ -61,19 +63,21 @@ def _last(rows: list[dict], key: str) -> float:
 
 
 def run_table(config: ml_collections.ConfigDict, objective: str, workdir: str) -> list[dict]:
-    """One row per run: its lambda, final T monitor, flag and selection score."""
+    """One row per run: its lambda, final T monitor and KL, flags and selection score."""
     with open(os.path.join(workdir, population_trainer.SUMMARY_NAME)) as f:
         summary = json.load(f)
     rows = []
     for entry in summary["members"]:
         member_dir = os.path.join(workdir, entry["workdir"])
-        t_final = _last(read_jsonl(member_dir), "train/T")
+        log = read_jsonl(member_dir)
+        t_final, kl_final = _last(log, "train/T"), _last(log, "train/kl")
         best = entry.get("best", {})
         rows.append({"dataset": config.dataset, "objective": objective,
                      "member": entry["member"], "seed": entry["values"]["seed"],
                      "lambda": round(entry["values"]["lambda_"], 4),
                      "T_final": round(t_final, 5),
                      "flagged": objective == "w2vae" and not t_final <= 0.0,
+                     "kl_final": round(kl_final, 5), "collapsed": kl_final < COLLAPSED_KL,
                      "selection_metric": best.get("metric", ""),
                      "selection_value": best.get("value", float("nan")),
                      "diverged": entry["status"] == "diverged", "workdir": member_dir})
@@ -227,9 +231,9 @@ def summary(config: ml_collections.ConfigDict, runs: list[dict], best: dict[str,
         for m in config.inception_metrics]
     lines = [f"# W2-VAE protocol on {config.dataset}", "",
              f"Test sample metrics per run ({'; '.join(counts)} samples), mean (std):", "",
-             "| objective | runs | flagged | " + " | ".join(
+             "| objective | runs | flagged | collapsed | " + " | ".join(
                  f"{m} all | {m} unflagged" for m in metrics)
-             + " | best lambda | best test |", "|---|---|---|" + "---|---|" *
+             + " | best lambda | best test |", "|---|---|---|---|" + "---|---|" *
              len(metrics) + "---|---|"]
     for objective in config.objectives:
         rows = [r for r in runs if r["objective"] == objective]
@@ -240,6 +244,7 @@ def summary(config: ml_collections.ConfigDict, runs: list[dict], best: dict[str,
                 cells.append(f"{np.mean(values):.2f} ({np.std(values):.2f})" if values else "-")
         b = best[objective]
         lines.append(f"| {objective} | {len(rows)} | {sum(r['flagged'] for r in rows)} | "
+                     f"{sum(r['collapsed'] for r in rows)} | "
                      + " | ".join(cells) + f" | {b['lambda']:.2f} | " + ", ".join(
                          f"{m} {b[f'test_{m}']:.2f}" for m in metrics) + " |")
     path = os.path.join(workdir, "results_w2.csv")
