@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from configs import augment_w2_mnist
 from tests.training.tiny import ROOT
@@ -104,3 +105,23 @@ def test_each_metric_group_is_scored_once_with_its_own_sample_count(tmp_path, mo
     config.inception_samples, config.inception_reference_n = 500, 0
     w2_protocol.test_scores(config, row)
     assert calls[3:] == [("eval_test_inception", 500, ("fid", "kid"), None)]
+
+
+def test_summary_tests_the_training_sets_against_each_other_over_paired_cells():
+    """The significance lines of w2_tables.md against scipy on the same accuracies; a cell
+    missing one training set is left out of the pairs."""
+    rng = np.random.default_rng(0)
+    cells = [(n, s) for n in (10, 20, 30) for s in (0, 1, 2)]
+    accuracy = {o: rng.uniform(0.9, 1.0, len(cells)) for o in ("none", "vae", "w2vae")}
+    results = [{"dataset": "mnist", "objective": o, "train_size": n, "seed": s,
+                "accuracy": accuracy[o][i]} for i, (n, s) in enumerate(cells)
+               for o in accuracy]
+    results.append({"dataset": "mnist", "objective": "none", "train_size": 40, "seed": 0,
+                    "accuracy": 0.5})
+    config = augment_w2_mnist.get_config()
+    lines = w2_protocol.accuracy_significance(config, results)
+    assert "over 9 paired (size, seed) cells" in lines[1]
+    row = next(line for line in lines if line.startswith("| none |"))
+    p = stats.wilcoxon(accuracy["none"], accuracy["vae"]).pvalue
+    wins = int(np.sum(accuracy["none"] > accuracy["vae"]))
+    assert row.split(" | ")[2] == f"p={p:.3g} (w={wins}/9)"

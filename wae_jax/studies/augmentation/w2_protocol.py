@@ -32,6 +32,7 @@ from absl import logging
 from wae_jax import data, models, workdir_evaluation
 from wae_jax.data import subsets
 from wae_jax.evaluation.proxy_classifier import proxy_classifier
+from wae_jax.evaluation.significance import wilcoxon_pvalues
 from wae_jax.training import experiment, methods, population_trainer, steps, validation
 from wae_jax.training.metrics_writer import read_jsonl
 from wae_jax.studies.augmentation import classifiers
@@ -262,7 +263,31 @@ def summary(config: ml_collections.ConfigDict, runs: list[dict], best: dict[str,
                           if int(r["train_size"]) == size and r["objective"] == objective]
                 cells.append(f"{np.mean(values):.2f} ({np.std(values):.2f})" if values else "-")
             lines.append(f"| {size} | " + " | ".join(cells) + " |")
+        lines += accuracy_significance(config, results)
     return "\n".join(lines) + "\n"
+
+
+def accuracy_significance(config: ml_collections.ConfigDict, results: list[dict]
+                          ) -> list[str]:
+    """Markdown lines: Wilcoxon signed-rank tests between the training sets over the
+    (train_size, seed) cells that have all of them (the part-1 layout)."""
+    names = [REAL_ONLY] + list(config.objectives)
+    by_cell = {}
+    for r in results:
+        by_cell.setdefault((int(r["train_size"]), int(r["seed"])), {})[r["objective"]] = (
+            100 * float(r["accuracy"]))
+    cells = sorted(c for c, acc in by_cell.items() if set(acc) >= set(names))
+    if len(cells) < 2:
+        return []
+    table = wilcoxon_pvalues({o: [by_cell[c][o] for c in cells] for o in names})
+    lines = ["", f"Wilcoxon signed-rank tests over {len(cells)} paired (size, seed) cells "
+             "(two-sided p; row beats column in w of n):", "",
+             "| row vs column | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for a in names:
+        lines.append(f"| {a} | " + " | ".join(
+            "" if a == b else f"p={table[(a, b)][0]:.3g} (w={table[(a, b)][1]}/{len(cells)})"
+            for b in names) + " |")
+    return lines
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
