@@ -33,6 +33,8 @@ FEATURE_DIM = 2048
 
 # (features, (kh, kw), stride, (pad_h, pad_w)) of one conv + batch norm + ReLU unit.
 ConvSpec = tuple[int, tuple[int, int], int, tuple[int, int]]
+# 'patches' and 'blocks' are CPU lowerings: their matmuls run at the default precision,
+# which on a GPU may be TF32 ('auto' keeps XLA's convolution at `precision` there).
 LOWERINGS = ("auto", "xla", "patches", "blocks")
 # Convolutions (input height, in channels, kernel, out channels, stride) that XLA:CPU ran
 # far below the matmul peak, and the blocks (images, output rows; 0: all) of patches + one
