@@ -274,8 +274,10 @@ def accuracy_significance(config: ml_collections.ConfigDict, results: list[dict]
     names = [REAL_ONLY] + list(config.objectives)
     by_cell = {}
     for r in results:
-        by_cell.setdefault((int(r["train_size"]), int(r["seed"])), {})[r["objective"]] = (
-            100 * float(r["accuracy"]))
+        # Counts of correct held-out images: exact integers, so equal differences tie (in
+        # floats, round-off decides whether scipy sees ties and which test it runs).
+        by_cell.setdefault((int(r["train_size"]), int(r["seed"])), {})[r["objective"]] = round(
+            float(r["accuracy"]) * config.holdout)
     cells = sorted(c for c, acc in by_cell.items() if set(acc) >= set(names))
     if len(cells) < 2:
         return []
