@@ -44,7 +44,7 @@ def conv_layers(batch: int) -> collections.Counter:
     return layers
 
 
-def median_seconds(runners: dict, rounds: int) -> dict[str, list[float]]:
+def alternating_times(runners: dict, rounds: int) -> dict[str, list[float]]:
     """Each runner once untimed, then `rounds` alternating timed calls."""
     times = {name: [] for name in runners}
     for run in runners.values():
@@ -68,7 +68,7 @@ def layer_table(batch: int, rounds: int) -> list[str]:
             params = layer.init(jax.random.key(0), x)
             apply = jax.jit(layer.apply)
             runners[lowering] = (lambda a=apply, p=params: a(p, x).block_until_ready())
-        times = median_seconds(runners, rounds)
+        times = alternating_times(runners, rounds)
         features, (kh, kw), stride, _ = conv
         out = jax.eval_shape(inception.ConvBN(conv).init_with_output, jax.random.key(0), x)[0]
         flops = 2 * np.prod(out.shape) * kh * kw * shape[3]
@@ -84,7 +84,7 @@ def matmul_gflops(n: int = 1024, rounds: int = 7) -> float:
     """The float32 matmul rate of this machine: the ceiling of any conv lowering."""
     a = jnp.ones((n, n), jnp.float32)
     matmul = jax.jit(jnp.matmul)
-    times = median_seconds({"matmul": lambda: matmul(a, a).block_until_ready()}, rounds)
+    times = alternating_times({"matmul": lambda: matmul(a, a).block_until_ready()}, rounds)
     return 2 * n ** 3 / statistics.median(times["matmul"]) / 1e9
 
 
@@ -97,14 +97,15 @@ def network_flops() -> float:
 
 
 def network_rates(batch: int, rounds: int) -> dict[str, float]:
-    x = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (batch, 299, 299, 3)), jnp.float32)
+    size = inception.INPUT_SIZE
+    x = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (batch, size, size, 3)), jnp.float32)
     params = jax.tree.map(lambda s: jnp.full(s.shape, 0.01, s.dtype), inception.param_shapes())
     runners = {}
     for lowering in ("auto", "xla"):
         apply = jax.jit(lambda p, x, lowering=lowering: inception.FIDInception(
             lowering=lowering).apply({"params": p}, x))
         runners[lowering] = (lambda a=apply: a(params, x).block_until_ready())
-    times = median_seconds(runners, rounds)
+    times = alternating_times(runners, rounds)
     ratio = statistics.median(x / a for a, x in zip(times["auto"], times["xla"]))
     return {"auto_images_per_sec": batch / statistics.median(times["auto"]),
             "xla_images_per_sec": batch / statistics.median(times["xla"]),

@@ -10,10 +10,11 @@ a fixed small CNN, accuracy on 3,000 held-out test images.
   python -m wae_jax.augment --config=configs/augment_w2_mnist.py:tiny --workdir=/tmp/w2_tiny
 
 On a CPU the test FID of 10,000 samples for 60 runs is out of reach (the Inception runs at
-~7 images/s on 2 cores: 10,000 samples take 24 minutes per run): each run is scored by
+~10 images/s on 2 cores: 10,000 samples take ~16 minutes per run): each run is scored by
 classifier_fd of eval_samples=2000 samples and by FID and KID of inception_samples=200
-against the first 2,000 test images (~35 minutes for the 60 runs). FID of 200 samples is
-biased upwards (it compares runs, it is not the paper's figure); on an accelerator set
+against the first 2,000 test images (41 minutes for the 60 runs on a shared CPU). FID of
+200 samples is biased upwards (it compares runs, it is not the paper's figure); on an
+accelerator set
 --config.inception_samples=10000 --config.inception_reference_n=0 (the whole test split).
 """
 

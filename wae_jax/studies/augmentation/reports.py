@@ -13,7 +13,7 @@ import os
 from matplotlib.figure import Figure
 import numpy as np
 
-from wae_jax.evaluation.significance import wilcoxon_pvalues
+from wae_jax.evaluation.significance import wilcoxon_table
 from wae_jax.studies.augmentation.results import CONDITIONS, LABELS, cell_of
 from wae_jax.training import figures
 
@@ -71,15 +71,7 @@ def significance(rows: list[dict]) -> str:
         scores = paired_scores(rows, generator)
         n = len(scores[CONDITIONS[0]])
         lines += [f"## Generator: {generator} ({n} paired cells)", "",
-                  "| row vs column | " + " | ".join(LABELS[c] for c in CONDITIONS) + " |",
-                  "|---|" + "---|" * len(CONDITIONS)]
-        table = wilcoxon_pvalues(scores) if n else {}
-        for a in CONDITIONS:
-            entries = ["" if a == b or not table else
-                       f"p={table[(a, b)][0]:.3g} (w={table[(a, b)][1]}/{n})"
-                       for b in CONDITIONS]
-            lines.append(f"| {LABELS[a]} | " + " | ".join(entries) + " |")
-        lines.append("")
+                  *wilcoxon_table(scores, LABELS), ""]
     return "\n".join(lines)
 
 
