@@ -77,8 +77,18 @@ def explicit_padding(padding: Padding, size: Sequence[int], kernel: int,
 
 
 def conv2d_xla(x: jax.Array, w: jax.Array, stride: int, padding: Padding) -> jax.Array:
-    """Reference: XLA's strided convolution."""
+    """Reference: XLA's strided convolution, given at most k - 1 padding per side.
+
+    Any excess is padded beforehand: where a side is padded by more than k - 1, XLA:CPU's
+    input gradient is wrong (off by up to 3.7 under jit, NaN or stale memory eagerly and
+    intermittently).
+    """
     pads = explicit_padding(padding, x.shape[1:3], w.shape[0], stride)
+    excess = [(max(lo - (k - 1), 0), max(hi - (k - 1), 0))
+              for (lo, hi), k in zip(pads, w.shape[:2])]
+    if any(lo or hi for lo, hi in excess):
+        x = _pad_hw(x, excess)
+        pads = [(lo - e_lo, hi - e_hi) for (lo, hi), (e_lo, e_hi) in zip(pads, excess)]
     return lax.conv_general_dilated(x, w, (stride, stride), pads,
                                     dimension_numbers=DIMENSION_NUMBERS)
 
@@ -313,21 +323,6 @@ def conv2d(x: jax.Array, w: jax.Array, stride: int = 1, padding: Padding = "SAME
         rewrite = _xla_backward_is_slow(out_size, w.shape[0])
     if rewrite:
         return _matmul_conv(_pad_hw(x, pads), w, stride)
-    return _conv2d_xla_within_kernel(x, w, stride, pads)
-
-
-def _conv2d_xla_within_kernel(x: jax.Array, w: jax.Array, stride: int,
-                              pads: Sequence[tuple[int, int]]) -> jax.Array:
-    """XLA's conv, its padding capped at k - 1 per side, the excess padded beforehand.
-
-    XLA:CPU's input gradient is wrong (off by up to 3.7 under jit, NaN or stale memory
-    eagerly and intermittently) where a side is padded by more than k - 1.
-    """
-    excess = [(max(lo - (k - 1), 0), max(hi - (k - 1), 0))
-              for (lo, hi), k in zip(pads, w.shape[:2])]
-    if any(lo or hi for lo, hi in excess):
-        x = _pad_hw(x, excess)
-        pads = [(lo - e_lo, hi - e_hi) for (lo, hi), (e_lo, e_hi) in zip(pads, excess)]
     return conv2d_xla(x, w, stride, pads)
 
 
