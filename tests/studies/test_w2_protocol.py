@@ -3,6 +3,8 @@
 import csv
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -13,6 +15,7 @@ from scipy import stats
 from configs import augment_w2_mnist
 from tests.training.tiny import ROOT
 from wae_jax.studies.augmentation import w2_protocol
+from wae_jax.training import population
 from wae_jax.training.validation import ConfigError
 
 
@@ -23,6 +26,23 @@ def test_lambdas_are_uniform_draws_per_run():
     assert len(set(lambdas)) == 30
     same = w2_protocol.population_config(config, "vae").population.lambda_
     np.testing.assert_array_equal(same, lambdas)  # both objectives see the same lambdas
+
+
+def test_groups_of_runs_are_the_whole_populations_members():
+    config = augment_w2_mnist.get_config()
+    assert w2_protocol.run_groups(config) == [range(0, 10), range(10, 20), range(20, 30)]
+    whole = w2_protocol.population_config(config, "w2vae")
+    group = w2_protocol.group_config(config, "w2vae", range(10, 20))
+    assert group.population.size == 10
+    for j in range(10):
+        member = population.member_config(group, j)
+        assert (member.seed, member.lambda_) == (
+            config.training.seed + 10 + j, whole.population.lambda_[10 + j])
+        assert member.to_dict() == population.member_config(whole, 10 + j).to_dict()
+    config.num_runs = 31  # never a group of one run
+    assert [len(r) for r in w2_protocol.run_groups(config)] == [11, 10, 10]
+    config.num_runs, config.runs_per_population = 3, 2
+    assert w2_protocol.run_groups(config) == [range(0, 3)]
 
 
 def test_best_run_skips_flagged_runs_unless_all_are():
@@ -49,24 +69,52 @@ def test_tiny_run_writes_both_csvs_and_the_tables(tmp_path, data_dir):
         (o, n) for n in ("20", "40") for o in ("none", "vae", "w2vae")]
     with open(tmp_path / "w2" / "runs_w2.csv", newline="") as f:
         runs = list(csv.DictReader(f))
+    runs_typed = w2_protocol.read_runs(augment_w2_mnist.get_config("tiny"), tmp_path / "w2")
     assert [(r["objective"], r["member"]) for r in runs] == [
         ("vae", "0"), ("vae", "1"), ("w2vae", "0"), ("w2vae", "1")]
     for run in runs:  # a W2-VAE run is flagged exactly when its final T is positive
         if run["objective"] == "w2vae":
             assert (run["flagged"] == "True") == (float(run["T_final"]) > 0)
         assert float(run["test_classifier_fd"]) >= 0
-        log = (tmp_path / "w2" / run["objective"] / "members" / run["member"] / "metrics.jsonl")
+        log = (tmp_path / "w2" / run["objective"] / "runs_0-1" / "members" / run["member"]
+               / "metrics.jsonl")
         kls = [json.loads(line)["train/kl"] for line in log.read_text().splitlines()
                if "train/kl" in line]
         assert float(run["kl_final"]) == pytest.approx(kls[-1], abs=1e-5)
         assert (run["collapsed"] == "True") == (kls[-1] < 0.01)
     assert "| w2vae | 2 |" in (tmp_path / "w2" / "w2_tables.md").read_text()
 
+    # On another machine only runs_w2.csv is left: no group is trained again, each best
+    # run is retrained alone from its solo config, and the augmentation runs again.
+    for name in ("vae", "w2vae", "results_w2.csv"):
+        shutil.rmtree(tmp_path / "w2" / name, ignore_errors=True)
+        (tmp_path / "w2" / name).unlink(missing_ok=True)
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in (tmp_path / "w2").glob("*/run*")) == sorted(
+        f"run_{w2_protocol.best_run([r for r in runs_typed if r['objective'] == o])['member']}"
+        "_solo" for o in ("vae", "w2vae"))
+    with open(tmp_path / "w2" / "runs_w2.csv", newline="") as f:
+        assert list(csv.DictReader(f)) == runs
+    with open(tmp_path / "w2" / "results_w2.csv", newline="") as f:
+        assert len(list(csv.DictReader(f))) == len(results)
+    notes = re.findall(r"(\w+): the best run \((\d)\) was retrained alone.*? "
+                       r"classifier_fd (\S+) in the population, (\S+) retrained",
+                       (tmp_path / "w2" / "w2_tables.md").read_text())
+    assert [n[0] for n in notes] == ["vae", "w2vae"]
+    for _, member, population_score, solo_score in notes:  # a member is its solo run
+        assert float(solo_score) == pytest.approx(float(population_score), rel=1e-3)
+
 
 def test_bad_w2_config_names_the_field():
     config = augment_w2_mnist.get_config("tiny")
     config.num_runs = 1
     with pytest.raises(ConfigError, match=r"config.num_runs=1: use at least 2"):
+        w2_protocol.check_config(config)
+    config = augment_w2_mnist.get_config("tiny")
+    config.runs_per_population = 3
+    with pytest.raises(ConfigError, match=r"config.runs_per_population=3: use 2 to num_runs"):
         w2_protocol.check_config(config)
     config = augment_w2_mnist.get_config("tiny")
     config.test_metrics = ("classifier_fd", "fid")

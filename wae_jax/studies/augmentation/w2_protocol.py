@@ -1,17 +1,22 @@
 """The W2-VAE paper's protocol (Chen & Liu): KL-VAE against W2-VAE, then augmentation.
 
-1. Per objective, one population of `num_runs` MLP VAEs (the paper's 15 epochs, batch
-   100), member i with its own seed and lambda_i ~ U(0, lambda_max), trained by the
-   population trainer in workdir/<objective> (resumable). The T = W2 - KL monitor of
-   each run's last logged window is recorded; a W2-VAE run ending with T > 0 is the
-   overfitting the paper excludes: flagged in runs_w2.csv, left out of the selection,
-   never silently dropped.
+1. Per objective, `num_runs` MLP VAEs (the paper's 15 epochs, batch 100), run i with its
+   own seed and lambda_i ~ U(0, lambda_max), trained as populations of about
+   runs_per_population members (runs a..b in workdir/<objective>/runs_<a>-<b>, each
+   resumable). The T = W2 - KL monitor of each run's last logged window is recorded; a
+   W2-VAE run ending with T > 0 is the overfitting the paper excludes: flagged in
+   runs_w2.csv, left out of the selection, never silently dropped. A group's rows (with
+   the test scores of step 2) are appended to runs_w2.csv as soon as it finishes, and a
+   rerun skips every group found there: the study runs in pieces, on other machines too
+   (copy runs_w2.csv into the new workdir).
 2. Selection on the train split only: each run's sample metric (config.training's
    sample_eval, e.g. classifier_fd of its final samples against training images) picks
    the best lambda per objective. Every run is then scored against the test split
    (test_metrics of eval_samples samples in workdir/<objective>/members/<i>/eval_test/,
    the Inception metrics of inception_samples in eval_test_inception/).
-3. Augmentation: generated_images decoded by each objective's best run, labelled by the
+3. Augmentation: generated_images decoded by each objective's best run (retrained alone
+   from its solo config when its directory is gone, the selection score of both logged
+   in w2_tables.md), labelled by the
    cached proxy classifier of the train split (unconditional samples carry no class: the
    paper does not say how it labelled them), merged into train_sizes real training
    images; the fixed small CNN (config.classifier) trained for a fixed number of epochs
@@ -34,15 +39,20 @@ from wae_jax.data import subsets
 from wae_jax.evaluation import sample_metrics
 from wae_jax.evaluation.proxy_classifier import proxy_classifier
 from wae_jax.evaluation.significance import wilcoxon_table
-from wae_jax.training import experiment, methods, population_trainer, steps, validation
+from wae_jax.training import (checkpointing, experiment, methods, population,
+                              population_trainer, steps, validation)
 from wae_jax.training.metrics_writer import read_jsonl
 from wae_jax.studies.augmentation import classifiers
 
 RUN_COLUMNS = ("dataset", "objective", "member", "seed", "lambda", "T_final", "flagged",
-               "kl_final", "collapsed", "selection_metric", "selection_value")
+               "kl_final", "collapsed", "diverged", "selection_metric", "selection_value")
+RUN_TYPES = {"member": int, "seed": int, "lambda": float, "T_final": float,
+             "kl_final": float, "selection_value": float,
+             **{flag: lambda v: v == "True" for flag in ("flagged", "collapsed", "diverged")}}
 COLLAPSED_KL = 0.01  # nats: below this the encoder carries no information, the decoder
 # draws one image whatever z (posterior collapse; reported, not excluded: the paper doesn't)
 RESULT_COLUMNS = ("dataset", "objective", "train_size", "seed", "accuracy")
+RUNS_NAME = "runs_w2.csv"
 REAL_ONLY = "none"  # the objective column of the CNN trained on real images only
 # The metrics of the slow Inception network, scored from their own sample count.
 INCEPTION_METRICS = frozenset(
@@ -62,13 +72,41 @@ def population_config(config: ml_collections.ConfigDict, objective: str
     return training
 
 
+def run_groups(config: ml_collections.ConfigDict) -> list[range]:
+    """The runs split into populations of at least runs_per_population members each (so
+    never a single run, whose workdir would have no members/): 30 by 10 is 0-9, 10-19, 20-29."""
+    count = max(1, config.num_runs // config.runs_per_population)
+    return [range(int(chunk[0]), int(chunk[-1]) + 1)
+            for chunk in np.array_split(np.arange(config.num_runs), count)]
+
+
+def group_config(config: ml_collections.ConfigDict, objective: str, runs: range
+                 ) -> ml_collections.ConfigDict:
+    """The population of `runs` alone: member j is run runs[j] of population_config (its
+    seed, lambda and data order), so a group reproduces those members of the whole."""
+    whole = population_config(config, objective)
+    group = whole.copy_and_resolve_references()
+    group.population.size = len(runs)
+    for field in validation.VARYING_FIELDS:
+        if field == "seed" or tuple(whole.population[field]):
+            group.population[field] = tuple(population.member_value(whole, field, i)
+                                            for i in runs)
+    return group
+
+
+def group_dir(workdir: str, objective: str, runs: range) -> str:
+    return os.path.join(workdir, objective, f"runs_{runs[0]}-{runs[-1]}")
+
+
 def _last(rows: list[dict], key: str) -> float:
     values = [row[key] for row in rows if key in row]
     return float(values[-1]) if values else float("nan")
 
 
-def run_table(config: ml_collections.ConfigDict, objective: str, workdir: str) -> list[dict]:
-    """One row per run: its lambda, final T monitor and KL, flags and selection score."""
+def run_table(config: ml_collections.ConfigDict, objective: str, workdir: str,
+              runs: range) -> list[dict]:
+    """One row per run of the group in `workdir`: its lambda, final T monitor and KL, flags
+    and selection score."""
     with open(os.path.join(workdir, population_trainer.SUMMARY_NAME)) as f:
         summary = json.load(f)
     rows = []
@@ -78,7 +116,7 @@ def run_table(config: ml_collections.ConfigDict, objective: str, workdir: str) -
         t_final, kl_final = _last(log, "train/T"), _last(log, "train/kl")
         best = entry.get("best", {})
         rows.append({"dataset": config.dataset, "objective": objective,
-                     "member": entry["member"], "seed": entry["values"]["seed"],
+                     "member": runs[entry["member"]], "seed": entry["values"]["seed"],
                      "lambda": round(entry["values"]["lambda_"], 4),
                      "T_final": round(t_final, 5),
                      "flagged": objective == "w2vae" and not t_final <= 0.0,
@@ -296,6 +334,8 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "objectives": (bool(config.objectives) and set(config.objectives) <= {"vae", "w2vae"},
                        "use vae and/or w2vae"),
         "num_runs": (config.num_runs >= 2, "use at least 2 (a population)"),
+        "runs_per_population": (2 <= config.runs_per_population <= config.num_runs,
+                                "use 2 to num_runs runs per population"),
         "lambda_max": (config.lambda_max > 0, "use a positive bound"),
         "training.sample_eval.metrics": (bool(config.training.sample_eval.metrics),
                                          "the selection needs one, e.g. ('classifier_fd',)"),
@@ -315,20 +355,72 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         validation.validate_config(population_config(config, objective), device_count=1)
 
 
+def read_runs(config: ml_collections.ConfigDict, workdir: str) -> list[dict]:
+    """The rows of workdir/runs_w2.csv for config.dataset, typed, each with its workdir."""
+    path = os.path.join(workdir, RUNS_NAME)
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        missing = set(run_columns(config)) - set(reader.fieldnames or ())
+        if missing:
+            raise validation.ConfigError(
+                f"{path} lacks {sorted(missing)} (made with other test metrics): move it "
+                "away to score every run again, or use another --workdir")
+        rows = [r for r in reader if r["dataset"] == config.dataset]
+    groups = run_groups(config)
+    for row in rows:
+        row.update({k: convert(row[k]) for k, convert in RUN_TYPES.items()})
+        row.update({k: float(row[k]) for k in row if k.startswith("test_")})
+        runs = next(r for r in groups if row["member"] in r)
+        row["workdir"] = os.path.join(group_dir(workdir, row["objective"], runs),
+                                      population_trainer.MEMBERS_DIR,
+                                      str(row["member"] - runs[0]))
+    return rows
+
+
+def run_columns(config: ml_collections.ConfigDict) -> tuple[str, ...]:
+    return RUN_COLUMNS + tuple(f"test_{m}" for m in scored_metrics(config))
+
+
+def train_groups(config: ml_collections.ConfigDict, objective: str, workdir: str) -> None:
+    """Trains and scores every group of runs not yet in runs_w2.csv, appending its rows."""
+    done = {r["member"] for r in read_runs(config, workdir) if r["objective"] == objective}
+    for runs in run_groups(config):
+        if set(runs) <= done:
+            continue
+        directory = group_dir(workdir, objective, runs)
+        experiment.train_and_evaluate(group_config(config, objective, runs), directory)
+        rows = run_table(config, objective, directory, runs)
+        for row in rows:
+            row.update({f"test_{metric}": round(value, 4)
+                        for metric, value in test_scores(config, row).items()})
+        _write_csv(os.path.join(workdir, RUNS_NAME), run_columns(config), rows, append=True)
+
+
+def restored_best(config: ml_collections.ConfigDict, row: dict, workdir: str) -> str:
+    """The best run's workdir with its final state: its own, or (when gone: runs_w2.csv
+    came from another machine) a solo run of its config trained now. Returns a note for
+    w2_tables.md comparing the selection scores when retrained."""
+    if os.path.isdir(os.path.join(row["workdir"], checkpointing.LATEST_DIR)):
+        return ""
+    solo = population.member_config(population_config(config, row["objective"]),
+                                    row["member"])
+    row["workdir"] = os.path.join(workdir, row["objective"], f"run_{row['member']}_solo")
+    experiment.train_and_evaluate(solo, row["workdir"])
+    score = checkpointing.BestCheckpoint(row["workdir"]).score or {"value": float("nan")}
+    return (f"{row['objective']}: the best run ({row['member']}) was retrained alone, its "
+            f"population directory being gone: {row['selection_metric']} "
+            f"{row['selection_value']:.4g} in the population, {score['value']:.4g} retrained.")
+
+
 def run(config: ml_collections.ConfigDict, workdir: str) -> None:
     check_config(config)
-    runs, best = [], {}
     for objective in config.objectives:
-        objective_dir = os.path.join(workdir, objective)
-        experiment.train_and_evaluate(population_config(config, objective), objective_dir)
-        rows = run_table(config, objective, objective_dir)
-        for row in rows:
-            for metric, value in test_scores(config, row).items():
-                row[f"test_{metric}"] = round(value, 4)
-        runs += rows
-        best[objective] = best_run(rows)
-    columns = RUN_COLUMNS + tuple(f"test_{m}" for m in scored_metrics(config))
-    _write_csv(os.path.join(workdir, "runs_w2.csv"), columns, runs)
+        train_groups(config, objective, workdir)
+    runs = read_runs(config, workdir)
+    best = {o: best_run([r for r in runs if r["objective"] == o]) for o in config.objectives}
+    notes = [note for row in best.values() if (note := restored_best(config, row, workdir))]
     augmentation(config, best, workdir)
     with open(os.path.join(workdir, "w2_tables.md"), "w") as f:
-        f.write(summary(config, runs, best, workdir))
+        f.write(summary(config, runs, best, workdir) + "".join(f"\n{n}\n" for n in notes))
