@@ -33,7 +33,7 @@ import jax.numpy as jnp  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 from configs import mnist_gan, mnist_mmd, mnist_vae, mnist_w2vae  # noqa: E402
-from wae_jax import models  # noqa: E402
+from wae_jax import cli, models  # noqa: E402
 from wae_jax.training import methods, steps  # noqa: E402
 from wae_jax.training.state import create_train_state  # noqa: E402
 
@@ -132,6 +132,7 @@ def measure_pythae(python: str, num_steps: int, warmup: int) -> float:
 
 def main(argv):
     del argv
+    cli.keep_freed_buffers()  # as the command lines do (WAE_JAX_MALLOPT=0: glibc's defaults)
     config = _config()
     compiled, state, batch, flops = compile_step(config)
     setting = {"method": _METHOD.value, "arch": _ARCH.value, "batch_size": _BATCH.value,

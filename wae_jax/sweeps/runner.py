@@ -17,6 +17,7 @@ import ray
 from ray import tune
 
 import wae_jax
+from wae_jax import cli
 from wae_jax.sweeps import manifest, packing, space, trial
 
 
@@ -40,6 +41,7 @@ def worker_env() -> dict[str, str]:
 
 def _trainable(params: dict, configs: dict, sweep: space.Sweep, workdir: str) -> None:
     """Ray Tune's function trainable: one trial, its outcome reported as metrics."""
+    cli.keep_freed_buffers()  # a Ray worker is a command line of its own
     jax.config.update("jax_compilation_cache_dir", os.path.join(workdir, manifest.CACHE_DIR))
     name = params["trial"]
     record = trial.run_trial(configs[name], manifest.trial_workdir(workdir, name),
