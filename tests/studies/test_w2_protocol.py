@@ -176,3 +176,18 @@ def test_summary_tests_the_training_sets_against_each_other_over_paired_cells():
         wins = int(np.sum(correct[a] > correct[b]))
         assert [c.strip() for c in row.strip("| ").split("|")][column] == (
             f"p={p:.3g} (w={wins}/9)")
+
+
+def test_runs_csv_of_another_num_runs_is_refused(tmp_path):
+    config = augment_w2_mnist.get_config("tiny")
+    row = {c: "0" for c in w2_protocol.run_columns(config)}
+    row.update(dataset="mnist", objective="vae", member="5", flagged="False")
+    with open(tmp_path / w2_protocol.RUNS_NAME, "w", newline="") as f:
+        writer = csv.DictWriter(f, list(row))
+        writer.writeheader()
+        writer.writerow(row)
+    with pytest.raises(ConfigError, match=r"config.num_runs=2: .* has run 5"):
+        w2_protocol.read_runs(config, str(tmp_path))
+    config.num_runs = 6
+    assert w2_protocol.read_runs(config, str(tmp_path))[0]["workdir"].endswith(
+        os.path.join("vae", "runs_4-5", "members", "1"))  # groups 0-1, 2-3, 4-5

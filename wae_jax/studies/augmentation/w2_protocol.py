@@ -12,7 +12,7 @@
 2. Selection on the train split only: each run's sample metric (config.training's
    sample_eval, e.g. classifier_fd of its final samples against training images) picks
    the best lambda per objective. Every run is then scored against the test split
-   (test_metrics of eval_samples samples in workdir/<objective>/members/<i>/eval_test/,
+   (test_metrics of eval_samples samples in <the run's member directory>/eval_test/,
    the Inception metrics of inception_samples in eval_test_inception/).
 3. Augmentation: generated_images decoded by each objective's best run (retrained alone
    from its solo config when its directory is gone, the selection score of both logged
@@ -372,6 +372,10 @@ def read_runs(config: ml_collections.ConfigDict, workdir: str) -> list[dict]:
     for row in rows:
         row.update({k: convert(row[k]) for k, convert in RUN_TYPES.items()})
         row.update({k: float(row[k]) for k in row if k.startswith("test_")})
+        if not 0 <= row["member"] < config.num_runs:
+            raise validation.ConfigError(
+                f"config.num_runs={config.num_runs}: {path} has run {row['member']}; use "
+                "the num_runs it was made with, or another --workdir")
         runs = next(r for r in groups if row["member"] in r)
         row["workdir"] = os.path.join(group_dir(workdir, row["objective"], runs),
                                       population_trainer.MEMBERS_DIR,
