@@ -377,9 +377,8 @@ def read_runs(config: ml_collections.ConfigDict, workdir: str) -> list[dict]:
                 f"config.num_runs={config.num_runs}: {path} has run {row['member']}; use "
                 "the num_runs it was made with, or another --workdir")
         runs = next(r for r in groups if row["member"] in r)
-        row["workdir"] = os.path.join(group_dir(workdir, row["objective"], runs),
-                                      population_trainer.MEMBERS_DIR,
-                                      str(row["member"] - runs[0]))
+        row["workdir"] = population_trainer.member_dir(
+            group_dir(workdir, row["objective"], runs), row["member"] - runs[0])
     return rows
 
 
@@ -403,9 +402,10 @@ def train_groups(config: ml_collections.ConfigDict, objective: str, workdir: str
 
 
 def restored_best(config: ml_collections.ConfigDict, row: dict, workdir: str) -> str:
-    """The best run's workdir with its final state: its own, or (when gone: runs_w2.csv
-    came from another machine) a solo run of its config trained now. Returns a note for
-    w2_tables.md comparing the selection scores when retrained."""
+    """Points row["workdir"] at a directory holding the best run's final state: its own,
+    or (when gone: runs_w2.csv came from another machine) a solo run of its config trained
+    now. Returns "" or, when retrained, a note for w2_tables.md comparing the two
+    selection scores."""
     if os.path.isdir(os.path.join(row["workdir"], checkpointing.LATEST_DIR)):
         return ""
     solo = population.member_config(population_config(config, row["objective"]),
