@@ -73,6 +73,7 @@ def w2_config(dataset: str, arg=None) -> ml_collections.ConfigDict:
     # session (a population is no faster than its runs one by one on this CPU; on a GPU
     # set it to num_runs).
     config.runs_per_population = 10
+    config.groups = ()  # indices of the groups this process trains (--groups=1,2); (): all
     config.lambda_max = 20.0  # paper: lambda ~ U(0, 20) for both objectives
     config.lambda_seed = 0  # draws the runs' lambdas
     config.eval_samples = 2000  # samples per run for the test metrics (10,000 on a GPU)

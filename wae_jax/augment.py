@@ -1,11 +1,11 @@
 """Command line: `python -m wae_jax.augment --config=configs/augment_<name>.py[:small|:tiny]
---workdir=DIR [--latent_dims=2,3 --sizes=50,100 --seeds=0,1]`.
+--workdir=DIR [--latent_dims=2,3 --sizes=50,100 --seeds=0,1 | --groups=0,2]`.
 
 The augmentation studies (wae_jax/studies/augmentation): config.study picks the
 per-class study of "Data augmentation via VAEs" (configs/augment_mnist.py) or the W2-VAE
-paper's protocol (configs/augment_w2_*.py). --latent_dims, --sizes and --seeds replace
-the config's lists, so a grid runs in pieces into one workdir; finished cells are
-skipped on a rerun. Exit status 2 with one line on stderr for bad flags or config.
+paper's protocol (configs/augment_w2_*.py). --latent_dims, --sizes and --seeds (--groups
+for the W2 protocol's groups of runs) replace the config's lists, so a study runs in
+pieces into one workdir; finished cells or groups are skipped on a rerun. Exit status 2 with one line on stderr for bad flags or config.
 """
 
 from absl import flags
@@ -23,6 +23,8 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for results.csv, tabl
 _LATENT_DIMS = flags.DEFINE_list("latent_dims", None, "Latent sizes to run (config.latent_dims).")
 _SIZES = flags.DEFINE_list("sizes", None, "Training set sizes to run (config.sizes).")
 _SEEDS = flags.DEFINE_list("seeds", None, "Seeds to run (config.seeds).")
+_GROUPS = flags.DEFINE_list("groups", None,
+                            "W2 protocol: the groups of runs to train (config.groups).")
 flags.mark_flags_as_required(["config", "workdir"])
 STUDIES = {"per_class": per_class.run, "w2_protocol": w2_protocol.run}
 
@@ -36,7 +38,8 @@ def _ints(flag: flags.FlagHolder) -> tuple[int, ...]:
 
 def _config() -> ml_collections.ConfigDict:
     config = cli.config_value(_CONFIG).copy_and_resolve_references()
-    for flag, field in ((_LATENT_DIMS, "latent_dims"), (_SIZES, "sizes"), (_SEEDS, "seeds")):
+    for flag, field in ((_LATENT_DIMS, "latent_dims"), (_SIZES, "sizes"), (_SEEDS, "seeds"),
+                        (_GROUPS, "groups")):
         if flag.value is not None:
             if field not in config:
                 cli.exit_with(f"--{flag.name}: config.study={config.study!r} has no {field}", 2)

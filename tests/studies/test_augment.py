@@ -68,6 +68,9 @@ def test_bad_flag_is_one_line_and_status_2(tmp_path, env):
     assert result.returncode == 2
     assert result.stderr.strip() == ("error: config.sizes=(55,): use positive multiples of "
                                      "the 10 classes")
+    result = augment(env, tmp_path, CONFIG, "--groups=0")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: --groups: config.study='per_class' has no groups"
 
 
 @pytest.mark.parametrize("field, value, message", [

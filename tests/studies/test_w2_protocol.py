@@ -117,6 +117,10 @@ def test_bad_w2_config_names_the_field():
     with pytest.raises(ConfigError, match=r"config.runs_per_population=3: use 2 to num_runs"):
         w2_protocol.check_config(config)
     config = augment_w2_mnist.get_config("tiny")
+    config.groups = (1,)
+    with pytest.raises(ConfigError, match=re.escape("config.groups=(1,): use indices 0..0")):
+        w2_protocol.check_config(config)
+    config = augment_w2_mnist.get_config("tiny")
     config.test_metrics = ("classifier_fd", "fid")
     with pytest.raises(ConfigError, match=r"config.test_metrics=.*inception_metrics"):
         w2_protocol.check_config(config)
@@ -191,3 +195,39 @@ def test_runs_csv_of_another_num_runs_is_refused(tmp_path):
     config.num_runs = 6
     assert w2_protocol.read_runs(config, str(tmp_path))[0]["workdir"].endswith(
         os.path.join("vae", "runs_4-5", "members", "1"))  # groups 0-1, 2-3, 4-5
+
+
+def test_processes_train_disjoint_groups_and_the_last_one_selects(tmp_path, monkeypatch):
+    """Two processes share a workdir with --groups=1 then --groups=0: each trains only its
+    groups, and the selection and augmentation wait until runs_w2.csv holds every run."""
+    config = augment_w2_mnist.get_config("tiny")
+    config.num_runs, config.objectives = 4, ("vae",)  # groups 0-1 and 2-3
+    trained, augmented = [], []
+
+    def train(group, directory):
+        trained.append((os.path.relpath(directory, tmp_path), tuple(group.population.seed)))
+
+    def table(config, objective, directory, runs):
+        return [{"dataset": config.dataset, "objective": objective, "member": m, "seed": m,
+                 "lambda": 1.0, "T_final": 0.0, "flagged": False, "kl_final": 1.0,
+                 "collapsed": False, "diverged": False, "selection_metric": "classifier_fd",
+                 "selection_value": 10.0 - m} for m in runs]
+
+    monkeypatch.setattr(w2_protocol.experiment, "train_and_evaluate", train)
+    monkeypatch.setattr(w2_protocol, "run_table", table)
+    monkeypatch.setattr(w2_protocol, "test_scores", lambda config, row: {"classifier_fd": 1.0})
+    monkeypatch.setattr(w2_protocol, "restored_best", lambda config, row, workdir: "")
+    monkeypatch.setattr(w2_protocol, "augmentation",
+                        lambda config, best, workdir: augmented.append(best))
+    monkeypatch.setattr(w2_protocol, "summary", lambda *args: "")
+    seed = config.training.seed
+    config.groups = (1,)
+    w2_protocol.run(config, str(tmp_path))
+    assert trained == [(os.path.join("vae", "runs_2-3"), (seed + 2, seed + 3))]
+    assert not augmented
+    config.groups = (0, 1)  # group 1 is in runs_w2.csv now: skipped
+    w2_protocol.run(config, str(tmp_path))
+    assert trained[1:] == [(os.path.join("vae", "runs_0-1"), (seed, seed + 1))]
+    assert [best["vae"]["member"] for best in augmented] == [3]
+    assert sorted(r["member"] for r in w2_protocol.read_runs(config, str(tmp_path))) == [
+        0, 1, 2, 3]

@@ -8,7 +8,9 @@
    runs_w2.csv, left out of the selection, never silently dropped. A group's rows (with
    the test scores of step 2) are appended to runs_w2.csv as soon as it finishes, and a
    rerun skips every group found there: the study runs in pieces, on other machines too
-   (copy runs_w2.csv into the new workdir).
+   (copy runs_w2.csv into the new workdir). config.groups (--groups) selects groups, so
+   processes on several cores or machines can train disjoint groups into one workdir;
+   steps 2-3 run once runs_w2.csv holds every run.
 2. Selection on the train split only: each run's sample metric (config.training's
    sample_eval, e.g. classifier_fd of its final samples against training images) picks
    the best lambda per objective. Every run is then scored against the test split
@@ -351,6 +353,11 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         if not ok:
             value = config.training.sample_eval.metrics if "." in field else config[field]
             raise validation.ConfigError(f"config.{field}={value!r}: {fix}")
+    count = len(run_groups(config))
+    if not set(config.groups) <= set(range(count)):
+        raise validation.ConfigError(
+            f"config.groups={tuple(config.groups)!r}: use indices 0..{count - 1} (groups of "
+            f"~{config.runs_per_population} runs), or () for all")
     for objective in config.objectives:
         validation.validate_config(population_config(config, objective), device_count=1)
 
@@ -386,11 +393,26 @@ def run_columns(config: ml_collections.ConfigDict) -> tuple[str, ...]:
     return RUN_COLUMNS + tuple(f"test_{m}" for m in scored_metrics(config))
 
 
+def selected_groups(config: ml_collections.ConfigDict) -> list[range]:
+    """The groups this process trains: config.groups (indices into run_groups), or all."""
+    groups = run_groups(config)
+    return [groups[i] for i in config.groups] if config.groups else groups
+
+
+def missing_runs(config: ml_collections.ConfigDict, workdir: str) -> dict[str, list[int]]:
+    """Per objective, the runs not yet in runs_w2.csv (trained by another process, or
+    not yet)."""
+    rows = read_runs(config, workdir)
+    return {o: missing for o in config.objectives if (missing := sorted(
+        set(range(config.num_runs)) - {r["member"] for r in rows if r["objective"] == o}))}
+
+
 def train_groups(config: ml_collections.ConfigDict, objective: str, workdir: str) -> None:
-    """Trains and scores every group of runs not yet in runs_w2.csv, appending its rows."""
-    done = {r["member"] for r in read_runs(config, workdir) if r["objective"] == objective}
-    for runs in run_groups(config):
-        if set(runs) <= done:
+    """Trains and scores each selected group of runs not yet in runs_w2.csv, appending its
+    rows. runs_w2.csv is read again before each group: processes training other groups
+    may share the workdir (a group's directory is locked while it trains)."""
+    for runs in selected_groups(config):
+        if set(runs).isdisjoint(missing_runs(config, workdir).get(objective, ())):
             continue
         directory = group_dir(workdir, objective, runs)
         experiment.train_and_evaluate(group_config(config, objective, runs), directory)
@@ -422,6 +444,10 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> None:
     check_config(config)
     for objective in config.objectives:
         train_groups(config, objective, workdir)
+    if missing := missing_runs(config, workdir):
+        logging.info("runs_w2.csv lacks runs %s: the selection and the augmentation wait for "
+                     "them (rerun when the processes training them have ended)", missing)
+        return
     runs = read_runs(config, workdir)
     best = {o: best_run([r for r in runs if r["objective"] == o]) for o in config.objectives}
     notes = [note for row in best.values() if (note := restored_best(config, row, workdir))]
