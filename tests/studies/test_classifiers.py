@@ -1,5 +1,6 @@
 """The study's CNN training: generated pools are paged in, epochs have their minimum length."""
 
+import jax
 import ml_collections
 import numpy as np
 
@@ -32,3 +33,18 @@ def test_members_page_through_their_own_pools(monkeypatch):
     # member 0: 8 real images, epochs of max(2, 3) = 3 steps; member 1: 8 + 8, 4 steps
     assert recorded["num_steps"] == 2 * 4
     assert np.asarray(stopping.checks).tolist() == [2, 2]
+
+
+def test_a_member_stops_after_its_own_epochs_whatever_the_others_lengths():
+    """Fixed-length training (patience = max_epochs): a member with short epochs ends as
+    it would alone, not after the longest member's steps."""
+    rng = np.random.default_rng(1)
+    small = (rng.random((8, 28, 28, 1), dtype=np.float32), np.arange(8) % 10)
+    large = (rng.random((24, 28, 28, 1), dtype=np.float32), np.arange(24) % 10)
+    settings = tiny_settings()
+    settings.min_steps_per_epoch = 1  # epochs of 2 and 6 steps
+    _, _, together = classifiers.train(settings, [small, large], [False, False], small,
+                                       seeds=[0, 1])
+    _, _, alone = classifiers.train(settings, [small], [False], small, seeds=[0])
+    for a, b in zip(jax.tree.leaves(together), jax.tree.leaves(alone)):
+        np.testing.assert_allclose(a[0], b[0], rtol=1e-5, atol=1e-6)

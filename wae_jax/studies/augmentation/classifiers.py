@@ -90,9 +90,11 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
     """Member k trains on train_sets[k] (float32 images [n, H, W, C] in [0, 1], int labels),
     plus, if generated[k] is given, a fresh page of settings.generated_per_epoch of its
     generated images each epoch; conventional augmentation if augment[k]; from seed
-    seeds[k]. Returns the model, the early-stopping record (best_params: the restored
-    best epoch of each member) and the last parameters (for fixed-length training:
-    patience = max_epochs)."""
+    seeds[k]. A member stops after `patience` epochs without a better validation loss or
+    after max_epochs of its own epochs, whatever the others' lengths. Returns the model,
+    the early-stopping record (best_params: the restored best epoch of each member) and
+    each member's parameters when it stopped (for fixed-length training: patience =
+    max_epochs)."""
     num = len(train_sets)
     generated = list(generated) or [None] * num
     image_shape = train_sets[0][0].shape[1:]
@@ -115,18 +117,20 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
     val_images, val_labels = map(jnp.asarray, validation)
 
     @jax.jit
-    def train_step(state, indices):
+    def train_step(state, indices, training):
         batch_images = member_batches.gather(images, indices)
         batch_labels = member_batches.gather(labels, indices)
-        return step(state, batch_images, batch_labels, flags)
+        return early_stopping.where_members(
+            training, step(state, batch_images, batch_labels, flags), state)
 
     num_steps = settings.max_epochs * int(epoch_steps.max())
     indices = member_batches.population_indices(
         sizes, batch_size, num_steps, [settings.data_seed * 1000 + k for k in range(num)],
         pools=pools, pages=pages, min_steps=settings.min_steps_per_epoch)
     stopping = early_stopping.start(state.params)
+    training = jnp.ones(num, bool)  # a member that is done no longer changes
     for t in range(num_steps):
-        state = train_step(state, jnp.asarray(indices[t]))
+        state = train_step(state, jnp.asarray(indices[t]), training)
         epoch_ends = (t + 1) % epoch_steps == 0
         if not epoch_ends.any():
             continue
@@ -134,6 +138,7 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
                                          loss(state.params, val_images, val_labels),
                                          jnp.asarray(epoch_ends), settings.patience)
         done = np.asarray(stopping.stopped) | (np.asarray(stopping.checks) >= settings.max_epochs)
+        training = jnp.asarray(~done)
         if done.all():
             break
     return model, stopping, state.params

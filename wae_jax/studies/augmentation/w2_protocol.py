@@ -214,11 +214,12 @@ def _write_csv(path: str, columns, rows, append: bool = False) -> None:
         writer.writerows(rows)
 
 
-def _done(path: str) -> set[tuple[str, int, int]]:
+def _done(path: str) -> set[tuple[str, int, int, str]]:
     if not os.path.exists(path):
         return set()
     with open(path, newline="") as f:
-        return {(r["dataset"], int(r["train_size"]), int(r["seed"])) for r in csv.DictReader(f)}
+        return {(r["dataset"], int(r["train_size"]), int(r["seed"]), r["objective"])
+                for r in csv.DictReader(f)}
 
 
 def _real_subset(images, labels, size: int, seed: int):
@@ -233,8 +234,9 @@ def augmentation(config: ml_collections.ConfigDict, best: dict[str, dict], workd
     """results_w2.csv: the CNN on real images alone and merged with each best run's."""
     path = os.path.join(workdir, "results_w2.csv")
     done = _done(path)
-    todo = [(n, s) for n in config.train_sizes for s in config.seeds
-            if (config.dataset, n, s) not in done]
+    todo = {(n, s): missing for n in config.train_sizes for s in config.seeds
+            if (missing := [o for o in [REAL_ONLY, *best]
+                            if (config.dataset, n, s, o) not in done])}
     if not todo:
         return
     train_x, train_y = data.load_arrays(config.dataset, "train", config.data_dir or None)
@@ -245,9 +247,9 @@ def augmentation(config: ml_collections.ConfigDict, best: dict[str, dict], workd
     for objective, row in best.items():
         images = generate(row, config.generated_images, seed=0)
         fake[objective] = (images, pseudo_labels(config, images))
-    objectives = [REAL_ONLY] + list(best)
-    for size, seed in todo:
-        real_x, real_y = _real_subset(train_x, train_y, size, seed)
+    objectives = [REAL_ONLY, *best]
+    for (size, seed), missing in todo.items():  # all CNNs of a cell, so a member's data
+        real_x, real_y = _real_subset(train_x, train_y, size, seed)  # order is the same
         real = (real_x.astype(np.float32) / 255.0, real_y)
         sets = [real] + [(np.concatenate([real[0], fake[o][0]]),
                           np.concatenate([real[1], fake[o][1]])) for o in best]
@@ -259,8 +261,8 @@ def augmentation(config: ml_collections.ConfigDict, best: dict[str, dict], workd
         accuracy = (classifiers.predict(model, params, holdout_x) == holdout_y).mean(1)
         _write_csv(path, RESULT_COLUMNS, [
             {"dataset": config.dataset, "objective": o, "train_size": size, "seed": seed,
-             "accuracy": round(float(a), 5)} for o, a in zip(objectives, accuracy)],
-                   append=True)
+             "accuracy": round(float(a), 5)} for o, a in zip(objectives, accuracy)
+            if o in missing], append=True)
         logging.info("%s, %d real images, seed %d: accuracy %s", config.dataset, size, seed,
                      dict(zip(objectives, np.round(accuracy, 4))))
 
