@@ -374,8 +374,9 @@ def read_runs(config: ml_collections.ConfigDict, workdir: str) -> list[dict]:
         missing = set(run_columns(config)) - set(reader.fieldnames or ())
         if missing:
             raise validation.ConfigError(
-                f"{path} lacks {sorted(missing)} (made by an older version or with other test metrics): move it "
-                "away to score every run again, or use another --workdir")
+                f"{path} lacks {sorted(missing)} (made by an older version or with other "
+                "test metrics): move it away to score every run again, or use another "
+                "--workdir")
         rows = [r for r in reader if r["dataset"] == config.dataset]
     groups = run_groups(config)
     for row in rows:
