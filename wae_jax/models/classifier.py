@@ -16,6 +16,7 @@ import flax.linen as nn
 import jax
 
 from wae_jax.models.conv import Conv
+from wae_jax.models.pooling import max_pool_2x2
 
 PAPER_WIDTHS = (64, 128, 128, 128)
 
@@ -44,6 +45,6 @@ class Classifier(nn.Module):
         for block in (self.widths[:2], self.widths[2:]):
             for width in block:
                 x = nn.relu(conv(width)(x))
-            x = dropout()(nn.max_pool(x, (2, 2), strides=(2, 2)))
+            x = dropout()(max_pool_2x2(x))
         x = dropout()(nn.relu(nn.Dense(self.hidden)(x.reshape(x.shape[0], -1))))
         return nn.Dense(self.num_classes)(x)
