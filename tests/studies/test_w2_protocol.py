@@ -235,15 +235,15 @@ def test_processes_train_disjoint_groups_and_the_last_one_selects(tmp_path, monk
 
 def test_augmentation_adds_only_the_objectives_a_cell_lacks(tmp_path, monkeypatch):
     """A cell scored for fewer objectives (an earlier --config.objectives) gets the missing
-    rows: its CNNs are trained together as always, the rows it has are not written again."""
+    rows: only their CNNs are trained, each alone, with its own batch order."""
     config = augment_w2_mnist.get_config("tiny")
     config.train_sizes, config.seeds = (20,), (0,)
     rng = np.random.default_rng(0)
     arrays = (rng.integers(0, 256, (50, 28, 28, 1), dtype=np.uint8), np.arange(50) % 10)
     trained = []
 
-    def train(settings, sets, augment, monitor, seeds):
-        trained.append([len(x) for x, _ in sets])
+    def train(settings, sets, augment, monitor, seeds, data_seeds):
+        trained.append(([len(x) for x, _ in sets], list(data_seeds)))
         return None, None, None
 
     monkeypatch.setattr(w2_protocol.data, "load_arrays", lambda *args: arrays)
@@ -252,10 +252,10 @@ def test_augmentation_adds_only_the_objectives_a_cell_lacks(tmp_path, monkeypatc
     monkeypatch.setattr(w2_protocol, "pseudo_labels", lambda config, x: np.zeros(len(x), int))
     monkeypatch.setattr(w2_protocol.classifiers, "train", train)
     monkeypatch.setattr(w2_protocol.classifiers, "predict",
-                        lambda model, params, x: np.zeros((len(trained[-1]), len(x)), int))
+                        lambda model, params, x: np.zeros((1, len(x)), int))
     w2_protocol.augmentation(config, {"vae": {}}, str(tmp_path))
     w2_protocol.augmentation(config, {"vae": {}, "w2vae": {}}, str(tmp_path))
     w2_protocol.augmentation(config, {"vae": {}, "w2vae": {}}, str(tmp_path))  # all done
-    assert trained == [[20, 40], [20, 40, 40]]
+    assert trained == [([20], [0]), ([40], [1]), ([40], [2])]
     with open(tmp_path / "results_w2.csv", newline="") as f:
         assert [r["objective"] for r in csv.DictReader(f)] == ["none", "vae", "w2vae"]

@@ -4,10 +4,12 @@ Member k trains on its own training set (real, or real + generated), optionally 
 conventional augmentation drawn anew for every batch, and is early-stopped on the
 shared real validation set after each of its own epochs (Keras' fit with
 EarlyStopping(patience=10, restore_best_weights=True)). Adam with Keras' defaults
-(1e-3, epsilon 1e-7); dropout 0.5. Members all take as many steps as the longest, so
-a cell trains its four conditions one at a time (K = 1 each; benchmarks/augment_cell.py
-measured the population 0.69x as fast). Nothing here sees test images: `predict` runs
-after the selection is done.
+(1e-3, epsilon 1e-7); dropout 0.5. A member that is done stops changing, but the
+population keeps computing it until the longest member ends, and on a CPU its vmapped
+convolutions are slower than solo ones: both studies train their CNNs one at a time
+(K = 1; benchmarks/augment_cell.py measured the per-class population 0.69x as fast,
+benchmarks/classifier_step.py the W2 protocol's). Nothing here sees test images:
+`predict` runs after the selection is done.
 """
 
 from typing import Any, Sequence
@@ -85,12 +87,13 @@ def make_loss_fn(model: nn.Module):
 
 def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
           augment: Sequence[bool], validation: Arrays, seeds: Sequence[int],
-          generated: Sequence[Arrays | None] = ()
+          generated: Sequence[Arrays | None] = (), data_seeds: Sequence[int] = ()
           ) -> tuple[Classifier, early_stopping.EarlyStopping, Any]:
     """Member k trains on train_sets[k] (float32 images [n, H, W, C] in [0, 1], int labels),
     plus, if generated[k] is given, a fresh page of settings.generated_per_epoch of its
     generated images each epoch; conventional augmentation if augment[k]; from seed
-    seeds[k]. A member stops after `patience` epochs without a better validation loss or
+    seeds[k], its batches drawn from data_seeds[k] (default settings.data_seed * 1000 + k).
+    A member stops after `patience` epochs without a better validation loss or
     after max_epochs of its own epochs, whatever the others' lengths. Returns the model,
     the early-stopping record (best_params: the restored best epoch of each member) and
     each member's parameters when it stopped (for fixed-length training: patience =
@@ -125,7 +128,8 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
 
     num_steps = settings.max_epochs * int(epoch_steps.max())
     indices = member_batches.population_indices(
-        sizes, batch_size, num_steps, [settings.data_seed * 1000 + k for k in range(num)],
+        sizes, batch_size, num_steps,
+        list(data_seeds) or [settings.data_seed * 1000 + k for k in range(num)],
         pools=pools, pages=pages, min_steps=settings.min_steps_per_epoch)
     stopping = early_stopping.start(state.params)
     training = jnp.ones(num, bool)  # a member that is done no longer changes
