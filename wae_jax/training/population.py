@@ -170,15 +170,18 @@ def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
         running = state.members.step < last
         training = (state.diverged_at == 0) & finite & running
 
-        def keep(new, old):
-            return jnp.where(training.reshape((-1,) + (1,) * (new.ndim - 1)), new, old)
-
-        members = jax.tree.map(keep, updated, state.members)
+        members = where_members(training, updated, state.members)
         diverged_at = jnp.where((state.diverged_at == 0) & running & ~finite, updated.step,
                                 state.diverged_at)
         return PopulationState(members, diverged_at), metrics
 
     return population_step
+
+
+def where_members(mask: jax.Array, new: Any, old: Any) -> Any:
+    """Member k of `new` where mask[k] (bool [K]), else of `old`, in every leaf."""
+    return jax.tree.map(lambda n, o: jnp.where(mask.reshape((-1,) + (1,) * (n.ndim - 1)), n, o),
+                        new, old)
 
 
 def state_sharding(mesh: Mesh, num_members: int) -> NamedSharding:

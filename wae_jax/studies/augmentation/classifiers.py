@@ -25,6 +25,7 @@ import optax
 from wae_jax.data.affine_augmentation import random_affine
 from wae_jax.models.classifier import Classifier
 from wae_jax.studies.augmentation import early_stopping, member_batches
+from wae_jax.training import population
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -123,7 +124,7 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
     def train_step(state, indices, training):
         batch_images = member_batches.gather(images, indices)
         batch_labels = member_batches.gather(labels, indices)
-        return early_stopping.where_members(
+        return population.where_members(
             training, step(state, batch_images, batch_labels, flags), state)
 
     num_steps = settings.max_epochs * int(epoch_steps.max())

@@ -11,6 +11,8 @@ import flax.struct
 import jax
 import jax.numpy as jnp
 
+from wae_jax.training import population
+
 
 class EarlyStopping(flax.struct.PyTreeNode):
     best_params: Any  # pytree, leaves [K, ...]
@@ -28,12 +30,6 @@ def start(params: Any) -> EarlyStopping:
                          jnp.zeros(num, bool))
 
 
-def where_members(mask: jax.Array, new: Any, old: Any) -> Any:
-    """Member k of `new` where mask[k] (bool [K]), else of `old`, in every leaf."""
-    return jax.tree.map(lambda n, o: jnp.where(mask.reshape((-1,) + (1,) * (n.ndim - 1)), n, o),
-                        new, old)
-
-
 @jax.jit
 def update(state: EarlyStopping, params: Any, loss: jax.Array, checked: jax.Array,
            patience: int) -> EarlyStopping:
@@ -45,7 +41,7 @@ def update(state: EarlyStopping, params: Any, loss: jax.Array, checked: jax.Arra
     checks = state.checks + active
     waited = jnp.where(improved, 0, state.waited + active)
     return EarlyStopping(
-        best_params=where_members(improved, params, state.best_params),
+        best_params=population.where_members(improved, params, state.best_params),
         best_loss=jnp.where(improved, loss, state.best_loss),
         best_epoch=jnp.where(improved, checks, state.best_epoch),
         checks=checks, waited=waited, stopped=state.stopped | (waited >= patience))
