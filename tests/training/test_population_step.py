@@ -69,27 +69,29 @@ def _assert_close(a, b, rtol=1e-4, atol=1e-5, skip_rounding_noise=False):
 
 
 def _population_run(config, model, adversary, batches, epoch_lengths=None, last_steps=None,
-                    per_member_data=False):
+                    per_member_data=False, vectorize="vmap"):
     k = config.population.size
     step = population.make_population_step(
         config, model, adversary, epoch_lengths or [STEPS_PER_EPOCH] * k,
-        last_steps or [NUM_STEPS] * k, per_member_data)
+        last_steps or [NUM_STEPS] * k, per_member_data, vectorize)
     return _train(_jit(step), _create_population(config, model, adversary), batches)
 
 
-@pytest.mark.parametrize("method, arch, varied", [
-    ("vae", "mlp", {"seed": (3, 7), "lambda_": (1.0, 0.5)}),
-    ("w2vae", "mlp", {"lambda_growth": (0.0, 1.0), "learning_rate": (1e-3, 3e-3)}),
-    ("wae_mmd", "mlp", {**VARIED, "kernel_scales": ((1.0,) * 7, (0.5,) * 7)}),
-    ("wae_mmd", "dcgan_mnist", VARIED),  # batch norm: statistics per member
-    ("wae_gan", "mlp", {**VARIED, "adversary_learning_rate": (5e-4, 1e-3)}),
+@pytest.mark.parametrize("method, arch, varied, vectorize", [
+    ("vae", "mlp", {"seed": (3, 7), "lambda_": (1.0, 0.5)}, "vmap"),
+    ("w2vae", "mlp", {"lambda_growth": (0.0, 1.0), "learning_rate": (1e-3, 3e-3)}, "loop"),
+    ("wae_mmd", "mlp", {**VARIED, "kernel_scales": ((1.0,) * 7, (0.5,) * 7)}, "vmap"),
+    ("wae_mmd", "dcgan_mnist", VARIED, "vmap"),  # batch norm: statistics per member
+    ("wae_mmd", "dcgan_mnist", VARIED, "loop"),
+    ("wae_gan", "mlp", {**VARIED, "adversary_learning_rate": (5e-4, 1e-3)}, "vmap"),
+    ("wae_gan", "mlp", {**VARIED, "adversary_learning_rate": (5e-4, 1e-3)}, "loop"),
 ])
-def test_members_equal_their_solo_runs(method, arch, varied):
+def test_members_equal_their_solo_runs(method, arch, varied, vectorize):
     config, model, adversary = _setup(method, arch, **varied)
     if method == "wae_gan":
         config.log_prior_trick = True  # exercises the per-member prior_std in the critic
     batches = [random_batch(seed) for seed in range(NUM_STEPS)]
-    together, metrics = _population_run(config, model, adversary, batches)
+    together, metrics = _population_run(config, model, adversary, batches, vectorize=vectorize)
     assert np.all(np.asarray(together.diverged_at) == 0)
     for i, member in enumerate(population.member_configs(config)):
         alone, alone_metrics = _solo_run(member, model, adversary, batches)
@@ -106,9 +108,10 @@ def test_initial_state_is_each_members_solo_initial_state():
         _assert_close(population.member_state(together, i), alone, rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("method, arch", [("vae", "mlp"), ("w2vae", "mlp"), ("wae_mmd", "dcgan_mnist"),
-                                          ("wae_gan", "mlp")])
-def test_per_member_data_members_equal_solo_runs_on_their_own_batches(method, arch):
+@pytest.mark.parametrize("method, arch, vectorize", [
+    ("vae", "mlp", "vmap"), ("w2vae", "mlp", "loop"), ("wae_mmd", "dcgan_mnist", "vmap"),
+    ("wae_mmd", "dcgan_mnist", "loop"), ("wae_gan", "mlp", "vmap"), ("wae_gan", "mlp", "loop")])
+def test_per_member_data_members_equal_solo_runs_on_their_own_batches(method, arch, vectorize):
     """Each member its own batches, epoch length (lr decay, lambda ramp) and step count."""
     config, model, adversary = _setup(method, arch, **VARIED)
     config.population.data = "per_member"
@@ -118,7 +121,7 @@ def test_per_member_data_members_equal_solo_runs_on_their_own_batches(method, ar
     stacked = [jax.tree.map(lambda *xs: jax.numpy.stack(xs), own[0][t], own[1][t])
                for t in range(NUM_STEPS)]
     together, _ = _population_run(config, model, adversary, stacked, list(epoch_lengths),
-                                  list(last_steps), per_member_data=True)
+                                  list(last_steps), per_member_data=True, vectorize=vectorize)
     assert np.asarray(together.members.step).tolist() == list(last_steps)
     for i, member in enumerate(population.member_configs(config)):
         alone, _ = _train(_jit(steps.make_train_step(member, model, adversary, epoch_lengths[i])),

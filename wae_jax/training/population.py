@@ -59,6 +59,21 @@ def model_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict
     return model
 
 
+def vectorize(config: ml_collections.ConfigDict, num_devices: int) -> str:
+    """population.vectorize, 'auto' resolved: 'loop' on a CPU with one device, else 'vmap'.
+
+    On XLA:CPU the vmapped step of a conv net runs slower than its members one after
+    another (the batched ops of K members stream from memory where one member's fit in
+    cache); 'loop' runs them one after another inside the one program. Figures:
+    benchmarks/population_throughput.py, docs/results.md. Members split over several
+    devices keep vmap, which shards them.
+    """
+    choice = config.population.vectorize
+    if choice != "auto":
+        return choice
+    return "loop" if jax.default_backend() == "cpu" and num_devices == 1 else "vmap"
+
+
 def member_value(config: ml_collections.ConfigDict, field: str, index: int):
     """Member `index`'s value of a varying field: its per-member entry or the config's."""
     values = tuple(config.population[field])
@@ -140,42 +155,78 @@ def stack(states: Sequence[TrainState]) -> PopulationState:
 
 
 def _all_finite(metrics: Metrics) -> jax.Array:
-    """bool [K]: every metric of a member is finite."""
+    """Every metric of a member is finite: bool [K], or a scalar for one member's metrics."""
     return jnp.all(jnp.stack([jnp.isfinite(v) for v in metrics.values()]), axis=0)
 
 
 def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
                          adversary: Optional[nn.Module], steps_per_epoch: Sequence[int],
-                         last_steps: Sequence[int], per_member_data: bool = False
+                         last_steps: Sequence[int], per_member_data: bool = False,
+                         vectorize: str = "vmap"
                          ) -> Callable[[PopulationState, Batch], tuple[PopulationState, Metrics]]:
-    """The solo train step vmapped over the members.
+    """The solo train step over the members: vmapped, or with vectorize='loop' run one
+    member after another inside the one program (see `vectorize`).
 
     batch["image"] is one batch shared by all members, or with per_member_data one
     per member ([K, B, ...]). Member i schedules by its own steps_per_epoch[i] and
     stops after last_steps[i] updates. A member whose metrics are not all finite
-    keeps its previous state from then on (jnp.where on the member axis), so it is
+    keeps its previous state from then on (its updates are discarded), so it is
     never saved with NaN; a finished member keeps its final state.
     """
+    if vectorize not in ("vmap", "loop"):
+        raise ValueError(f"vectorize={vectorize!r}: use 'vmap' or 'loop'")
     epoch_lengths = jnp.asarray(steps_per_epoch, jnp.int32)
     last = jnp.asarray(last_steps, jnp.int32)
 
-    def member_step(state: TrainState, batch: Batch, epoch_length: jax.Array):
-        return steps.make_train_step(config, model, adversary, epoch_length)(state, batch)
+    def member_step(state: TrainState, batch: Batch, epoch_length: jax.Array,
+                    active: jax.Array) -> tuple[TrainState, Metrics]:
+        """One member's update, kept if it was active and its metrics are all finite."""
+        updated, metrics = steps.make_train_step(config, model, adversary, epoch_length)(
+            state, batch)
+        keep = active & _all_finite(metrics)
+        return jax.lax.cond(keep, lambda: updated, lambda: state), metrics
+
+    def all_members(members: TrainState, batch: Batch, active: jax.Array
+                    ) -> tuple[TrainState, Metrics]:
+        member_batch = 0 if per_member_data else None
+        if vectorize == "vmap":  # the cond becomes a select on the member axis
+            return jax.vmap(member_step, in_axes=(0, member_batch, 0, 0))(
+                members, batch, epoch_lengths, active)
+        return _loop_over_members(member_step, (members, batch, epoch_lengths, active),
+                                  (0, member_batch, 0, 0))
 
     def population_step(state: PopulationState, batch: Batch
                         ) -> tuple[PopulationState, Metrics]:
-        updated, metrics = jax.vmap(member_step, in_axes=(0, 0 if per_member_data else None, 0))(
-            state.members, batch, epoch_lengths)
-        finite = _all_finite(metrics)
         running = state.members.step < last
-        training = (state.diverged_at == 0) & finite & running
-
-        members = where_members(training, updated, state.members)
-        diverged_at = jnp.where((state.diverged_at == 0) & running & ~finite, updated.step,
-                                state.diverged_at)
+        members, metrics = all_members(state.members, batch,
+                                       (state.diverged_at == 0) & running)
+        diverged_at = jnp.where((state.diverged_at == 0) & running & ~_all_finite(metrics),
+                                state.members.step + 1, state.diverged_at)
         return PopulationState(members, diverged_at), metrics
 
     return population_step
+
+
+def _loop_over_members(fn: Callable, args: tuple, in_axes: tuple) -> tuple[Any, Any]:
+    """jax.vmap(fn, in_axes)(*args) computed one member after another, where fn returns
+    (its member's new args[0], metrics): a fori_loop that overwrites the stacked args[0]
+    in place (1.2x lax.map's speed on the augmentation VAE; lax.map stacks its outputs
+    into new arrays, a copy of every state)."""
+    size = len(jax.tree.leaves(args[0])[0])
+
+    def member_args(i, first):  # member i's args[0] is read from the loop's own carry
+        take = lambda leaf: jax.lax.dynamic_index_in_dim(leaf, i, keepdims=False)
+        return [arg if axis is None else jax.tree.map(take, arg)
+                for arg, axis in zip((first, *args[1:]), in_axes)]
+
+    _, metrics = jax.eval_shape(lambda: fn(*member_args(0, args[0])))
+    outputs = args[0], jax.tree.map(lambda s: jnp.zeros((size, *s.shape), s.dtype), metrics)
+
+    def body(i, outputs):
+        put = lambda stacked, leaf: jax.lax.dynamic_update_index_in_dim(stacked, leaf, i, 0)
+        return jax.tree.map(put, outputs, fn(*member_args(i, outputs[0])))
+
+    return jax.lax.fori_loop(0, size, body, outputs)
 
 
 def where_members(mask: jax.Array, new: Any, old: Any) -> Any:

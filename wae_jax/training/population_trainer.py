@@ -167,7 +167,8 @@ def _compile_step(run: trainer.Run, member_runs: list[trainer.Run], abstract: Po
     step_fn = population.compile_population_step(
         population.make_population_step(
             config, run.model, run.adversary, [m.steps_per_epoch for m in member_runs],
-            [m.total_steps for m in member_runs], per_member),
+            [m.total_steps for m in member_runs], per_member,
+            population.vectorize(config, run.mesh.devices.size)),
         run.mesh, size, per_member)
     shape = (size,) * per_member + (config.batch_size,) + tuple(run.image_shape)
     images = jax.ShapeDtypeStruct(shape, jnp.float32,

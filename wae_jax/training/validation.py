@@ -139,9 +139,11 @@ VARYING_FIELDS = ("seed", "learning_rate", "adversary_learning_rate", "lambda_",
                   "lambda_growth", "prior_std", "kernel_scales", "input_noise_std",
                   "train_classes")
 POPULATION_DATA = ("shared", "per_member")
+POPULATION_VECTORIZE = ("auto", "vmap", "loop")
 POPULATION_FIELDS: dict[str, Check] = {
     "size": _int(1),
     "data": _one_of(POPULATION_DATA),
+    "vectorize": _one_of(POPULATION_VECTORIZE),
     **{field: _sequence(lambda v: None) for field in VARYING_FIELDS},
 }
 

@@ -71,7 +71,8 @@ def train(config: ml_collections.ConfigDict, train_images: Sequence[np.ndarray],
     epoch_length = max(epoch_steps)
     step = population.make_population_step(config, model, adversary, epoch_steps,
                                            [max_epochs * epoch_length] * len(sizes),
-                                           per_member_data=True)
+                                           per_member_data=True,
+                                           vectorize=population.vectorize(config, 1))
 
     @jax.jit
     def train_step(state, data, indices):
