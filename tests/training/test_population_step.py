@@ -129,3 +129,23 @@ def test_per_member_data_members_equal_solo_runs_on_their_own_batches(method, ar
                           own[i][:last_steps[i]])
         _assert_close(population.member_state(together, i), alone,
                       skip_rounding_noise=arch != "mlp")
+
+
+@pytest.mark.parametrize("vectorize", ["vmap", "loop"])
+def test_a_disabled_member_keeps_its_state_while_the_others_train(vectorize):
+    """`enabled` (e.g. a member stopped early) freezes a member without marking it."""
+    config, model, adversary = _setup("wae_mmd", "mlp", seed=(3, 7))
+    step = _jit(population.make_population_step(config, model, adversary,
+                                                [STEPS_PER_EPOCH] * 2, [NUM_STEPS] * 2,
+                                                vectorize=vectorize))
+    batches = [random_batch(seed) for seed in range(NUM_STEPS)]
+    state, _ = step(_create_population(config, model, adversary), batches[0],
+                    np.array([True, True]))
+    after_first = population.member_state(state, 1)
+    for batch in batches[1:]:
+        state, metrics = step(state, batch, np.array([True, False]))
+    assert np.asarray(state.diverged_at).tolist() == [0, 0]
+    assert all(float(v[1]) == 0.0 for v in metrics.values())
+    _assert_close(population.member_state(state, 1), after_first, rtol=0, atol=0)
+    alone, _ = _solo_run(population.member_config(config, 0), model, adversary, batches)
+    _assert_close(population.member_state(state, 0), alone)

@@ -171,7 +171,9 @@ def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
     per member ([K, B, ...]). Member i schedules by its own steps_per_epoch[i] and
     stops after last_steps[i] updates. A member whose metrics are not all finite
     keeps its previous state from then on (its updates are discarded), so it is
-    never saved with NaN; a finished member keeps its final state.
+    never saved with NaN; a finished member keeps its final state, and so does one
+    whose entry of the step's optional `enabled` (bool [K]) is False, e.g. a member
+    that stopped early. Only members that are still training report metrics.
     """
     if vectorize not in ("vmap", "loop"):
         raise ValueError(f"vectorize={vectorize!r}: use 'vmap' or 'loop'")
@@ -180,11 +182,20 @@ def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
 
     def member_step(state: TrainState, batch: Batch, epoch_length: jax.Array,
                     active: jax.Array) -> tuple[TrainState, Metrics]:
-        """One member's update, kept if it was active and its metrics are all finite."""
-        updated, metrics = steps.make_train_step(config, model, adversary, epoch_length)(
-            state, batch)
-        keep = active & _all_finite(metrics)
-        return jax.lax.cond(keep, lambda: updated, lambda: state), metrics
+        """An active member's update, kept if its metrics are all finite; an inactive
+        one keeps its state and reports zeros (not computed in a loop; under vmap
+        computed and discarded)."""
+        train_step = steps.make_train_step(config, model, adversary, epoch_length)
+
+        def update():
+            updated, metrics = train_step(state, batch)
+            return jax.lax.cond(_all_finite(metrics), lambda: updated, lambda: state), metrics
+
+        def skip():
+            shapes = jax.eval_shape(lambda: train_step(state, batch)[1])
+            return state, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+
+        return jax.lax.cond(active, update, skip)
 
     def all_members(members: TrainState, batch: Batch, active: jax.Array
                     ) -> tuple[TrainState, Metrics]:
@@ -195,13 +206,15 @@ def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
         return _loop_over_members(member_step, (members, batch, epoch_lengths, active),
                                   (0, member_batch, 0, 0))
 
-    def population_step(state: PopulationState, batch: Batch
+    def population_step(state: PopulationState, batch: Batch,
+                        enabled: Optional[jax.Array] = None
                         ) -> tuple[PopulationState, Metrics]:
-        running = state.members.step < last
-        members, metrics = all_members(state.members, batch,
-                                       (state.diverged_at == 0) & running)
-        diverged_at = jnp.where((state.diverged_at == 0) & running & ~_all_finite(metrics),
-                                state.members.step + 1, state.diverged_at)
+        active = (state.diverged_at == 0) & (state.members.step < last)
+        if enabled is not None:
+            active &= enabled
+        members, metrics = all_members(state.members, batch, active)
+        diverged_at = jnp.where(active & ~_all_finite(metrics), state.members.step + 1,
+                                state.diverged_at)
         return PopulationState(members, diverged_at), metrics
 
     return population_step

@@ -59,8 +59,10 @@ def train(config: ml_collections.ConfigDict, train_images: Sequence[np.ndarray],
           check_every: int = 1) -> tuple[Any, TrainState, early_stopping.EarlyStopping]:
     """Trains member k on train_images[k] (float32 [n_k, H, W, C] in [0, 1]) and checks it
     on validation_images[k] after every check_every epochs; a member stops after
-    `patience` checks without a better loss. Returns (model, the members' final states,
-    their early stopping record, whose best_params are the members' selected parameters)."""
+    `patience` checks without a better loss, and is no longer trained (the loop that
+    runs the members on a CPU skips it). Returns (model, each member's state when it
+    stopped, their early stopping record, whose best_params are the members' selected
+    parameters)."""
     image_shape = tuple(train_images[0].shape[1:])
     model, adversary = build(config, image_shape)
     create = jax.jit(lambda key: create_train_state(config, model, adversary, image_shape, key))
@@ -75,8 +77,8 @@ def train(config: ml_collections.ConfigDict, train_images: Sequence[np.ndarray],
                                            vectorize=population.vectorize(config, 1))
 
     @jax.jit
-    def train_step(state, data, indices):
-        return step(state, {"image": member_batches.gather(data, indices)})[0]
+    def train_step(state, data, indices, enabled):
+        return step(state, {"image": member_batches.gather(data, indices)}, enabled)[0]
 
     validate = make_validation_fn(config, model, adversary)
     data = jnp.asarray(member_batches.pad_members(train_images)[0])
@@ -88,7 +90,7 @@ def train(config: ml_collections.ConfigDict, train_images: Sequence[np.ndarray],
     everyone = jnp.ones(len(sizes), bool)
     for epoch in range(1, max_epochs + 1):
         for t in range((epoch - 1) * epoch_length, epoch * epoch_length):
-            state = train_step(state, data, jnp.asarray(indices[t]))
+            state = train_step(state, data, jnp.asarray(indices[t]), ~stopping.stopped)
         if epoch % check_every:
             continue
         loss = validate(state.members, val_data, val_mask)
