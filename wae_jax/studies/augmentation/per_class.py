@@ -78,10 +78,11 @@ def train_cell(config: ml_collections.ConfigDict, generator: str, latent_dim: in
                conditions: tuple[str, ...] = results.CONDITIONS):
     """Everything a cell selects, on its train and validation images only: returns
     ([(CNN model, its best parameters [1, ...]) per condition of `conditions`],
-    generated images [C, N, ...]). The generators train as one population (1.7x faster than one at a
-    time); the CNNs one at a time: as a population every member pays for the longest
-    member's epochs (real + generated: ~25x the steps of real alone at 50 images), which
-    made the CNNs 0.7x as fast (benchmarks/augment_cell.py, docs/results.md)."""
+    generated images [C, N, ...]). The generators train as one population (vmapped, 1.7x
+    faster than one at a time in session 5; on a CPU now a loop over them, faster still);
+    the CNNs one at a time: as a population every member pays for the longest member's
+    epochs (real + generated: ~25x the steps of real alone at 50 images), which made the
+    CNNs 0.7x as fast (benchmarks/augment_cell.py, docs/results.md)."""
     num_classes = config.classifier.num_classes
     gen = generator_config(config, generator, latent_dim, seed)
     model, members, stopping = generators.train(
