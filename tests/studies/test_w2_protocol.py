@@ -1,6 +1,7 @@
 """configs/augment_w2_mnist.py:tiny end to end through `python -m wae_jax.augment`."""
 
 import csv
+import fcntl
 import json
 import os
 import re
@@ -231,6 +232,33 @@ def test_processes_train_disjoint_groups_and_the_last_one_selects(tmp_path, monk
     assert [best["vae"]["member"] for best in augmented] == [3]
     assert sorted(r["member"] for r in w2_protocol.read_runs(config, str(tmp_path))) == [
         0, 1, 2, 3]
+
+
+def test_the_selection_and_augmentation_hold_the_workdirs_turn_lock(tmp_path, monkeypatch):
+    """Two processes ending together cannot both augment: while one selects and trains the
+    CNNs, the lock file is held, so another's flock on it would wait."""
+    config = augment_w2_mnist.get_config("tiny")
+    held = []
+
+    def augmentation(config, best, workdir):
+        with open(os.path.join(workdir, w2_protocol.AUGMENTATION_LOCK)) as other:
+            try:
+                fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held.append(False)
+            except BlockingIOError:
+                held.append(True)
+
+    monkeypatch.setattr(w2_protocol, "train_groups", lambda *args: None)
+    monkeypatch.setattr(w2_protocol, "missing_runs", lambda *args: [])
+    monkeypatch.setattr(w2_protocol, "read_runs", lambda *args: [])
+    monkeypatch.setattr(w2_protocol, "best_run", lambda rows: {})
+    monkeypatch.setattr(w2_protocol, "restored_best", lambda config, row, workdir: "")
+    monkeypatch.setattr(w2_protocol, "augmentation", augmentation)
+    monkeypatch.setattr(w2_protocol, "summary", lambda *args: "")
+    w2_protocol.run(config, str(tmp_path))
+    assert held == [True]
+    with open(os.path.join(tmp_path, w2_protocol.AUGMENTATION_LOCK)) as after:  # released
+        fcntl.flock(after.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def test_augmentation_adds_only_the_objectives_a_cell_lacks(tmp_path, monkeypatch):

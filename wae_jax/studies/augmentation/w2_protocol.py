@@ -42,7 +42,7 @@ from wae_jax.evaluation import sample_metrics
 from wae_jax.evaluation.proxy_classifier import proxy_classifier
 from wae_jax.evaluation.significance import wilcoxon_table
 from wae_jax.training import (checkpointing, experiment, methods, population,
-                              population_trainer, steps, validation)
+                              population_trainer, steps, validation, workdir_lock)
 from wae_jax.training.metrics_writer import read_jsonl
 from wae_jax.studies.augmentation import classifiers
 
@@ -55,6 +55,7 @@ COLLAPSED_KL = 0.01  # nats: below this the encoder carries no information, the 
 # draws one image whatever z (posterior collapse; reported, not excluded: the paper doesn't)
 RESULT_COLUMNS = ("dataset", "objective", "train_size", "seed", "accuracy")
 RUNS_NAME = "runs_w2.csv"
+AUGMENTATION_LOCK = ".augmentation.lock"  # taken while selecting and augmenting
 REAL_ONLY = "none"  # the objective column of the CNN trained on real images only
 # The CNNs of a cell by training set; the index seeds a CNN's batch order, so it sees the
 # same batches whatever objectives a run lists (the order of the former population).
@@ -455,6 +456,15 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> None:
     check_config(config)
     for objective in config.objectives:
         train_groups(config, objective, workdir)
+    # Processes on disjoint --groups that end together take the rest in turn: the
+    # second finds the first's cells in results_w2.csv and skips them.
+    with workdir_lock.taken_in_turn(os.path.join(workdir, AUGMENTATION_LOCK)):
+        select_and_augment(config, workdir)
+
+
+def select_and_augment(config: ml_collections.ConfigDict, workdir: str) -> None:
+    """Once runs_w2.csv holds every run: the best run of each objective, the CNNs on its
+    images, and w2_tables.md."""
     if missing := missing_runs(config, workdir):
         logging.info("runs_w2.csv lacks runs %s: the selection and the augmentation wait for "
                      "them (rerun when the processes training them have ended)", missing)
