@@ -163,7 +163,7 @@ def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
                          adversary: Optional[nn.Module], steps_per_epoch: Sequence[int],
                          last_steps: Sequence[int], per_member_data: bool = False,
                          vectorize: str = "vmap"
-                         ) -> Callable[[PopulationState, Batch], tuple[PopulationState, Metrics]]:
+                         ) -> Callable[..., tuple[PopulationState, Metrics]]:
     """The solo train step over the members: vmapped, or with vectorize='loop' run one
     member after another inside the one program (see `vectorize`).
 
