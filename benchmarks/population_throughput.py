@@ -44,6 +44,7 @@ from wae_jax.studies.augmentation import per_class  # noqa: E402
 from wae_jax.training import methods, population, steps  # noqa: E402
 from wae_jax.training.state import create_train_state  # noqa: E402
 
+
 def _augmentation_vae():
     """The augmentation study's class VAE (latent 3) at a 250-image cell's batch: a class
     has 21 training images, one batch per epoch."""
@@ -63,7 +64,7 @@ _CONFIGS = flags.DEFINE_list("configs", ["mmd_dcgan", "w2vae_mlp"],
                              f"Any of {list(CONFIGS)} (':small' configs, the study's VAE).")
 _K = flags.DEFINE_list("k", ["1", "4", "16"], "Population sizes (64: minutes per round).")
 _POP_LOWERING = flags.DEFINE_enum("pop_lowering", "matmul", list(conv.LOWERINGS),
-                                  "model.conv_lowering of the vmapped program (the solo "
+                                  "model.conv_lowering of the population program (the solo "
                                   "baseline keeps its config's).")
 _VECTORIZE = flags.DEFINE_multi_enum("vectorize", ["vmap", "loop"], ["vmap", "loop"],
                                       "How the population step runs its members (each "
