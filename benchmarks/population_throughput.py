@@ -66,7 +66,8 @@ _K = flags.DEFINE_list("k", ["1", "4", "16"], "Population sizes (64: minutes per
 _POP_LOWERING = flags.DEFINE_enum("pop_lowering", "matmul", list(conv.LOWERINGS),
                                   "model.conv_lowering of the population program (the solo "
                                   "baseline keeps its config's).")
-_VECTORIZE = flags.DEFINE_multi_enum("vectorize", ["vmap", "loop"], ["vmap", "loop"],
+_VECTORIZE = flags.DEFINE_multi_enum("vectorize", list(population.VECTORIZE),
+                                      list(population.VECTORIZE),
                                       "How the population step runs its members (each "
                                       "given one is timed in every round).")
 _PER_MEMBER = flags.DEFINE_bool("per_member_data", False,

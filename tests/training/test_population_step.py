@@ -131,7 +131,7 @@ def test_per_member_data_members_equal_solo_runs_on_their_own_batches(method, ar
                       skip_rounding_noise=arch != "mlp")
 
 
-@pytest.mark.parametrize("vectorize", ["vmap", "loop"])
+@pytest.mark.parametrize("vectorize", population.VECTORIZE)
 def test_a_disabled_member_keeps_its_state_while_the_others_train(vectorize):
     """`enabled` (e.g. a member stopped early) freezes a member without marking it."""
     config, model, adversary = _setup("wae_mmd", "mlp", seed=(3, 7))

@@ -21,11 +21,12 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from wae_jax.training import steps
 from wae_jax.training.state import TrainState, hparams_of, set_learning_rate
-from wae_jax.training.validation import VARYING_FIELDS, ConfigError
+from wae_jax.training.validation import POPULATION_VECTORIZE, VARYING_FIELDS, ConfigError
 
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
-PRETRAINING = -1  # PopulationState.diverged_at of a member whose encoder pre-training diverged
+PRETRAINING = -1
+VECTORIZE = tuple(v for v in POPULATION_VECTORIZE if v != "auto")  # what 'auto' resolves to  # PopulationState.diverged_at of a member whose encoder pre-training diverged
 
 
 def size(config: ml_collections.ConfigDict) -> int:
@@ -175,8 +176,8 @@ def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
     whose entry of the step's optional `enabled` (bool [K]) is False, e.g. a member
     that stopped early. Only members that are still training report metrics.
     """
-    if vectorize not in ("vmap", "loop"):
-        raise ValueError(f"vectorize={vectorize!r}: use 'vmap' or 'loop'")
+    if vectorize not in VECTORIZE:
+        raise ValueError(f"vectorize={vectorize!r}: use one of {VECTORIZE}")
     epoch_lengths = jnp.asarray(steps_per_epoch, jnp.int32)
     last = jnp.asarray(last_steps, jnp.int32)
 
