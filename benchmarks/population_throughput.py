@@ -5,6 +5,10 @@
   python benchmarks/population_throughput.py --configs=augmentation_vae --k=10 \
       --per_member_data --json  # the augmentation study's ten class VAEs
 
+With XLA_FLAGS=--xla_force_host_platform_device_count=2 (one host device per core) the
+population is split over the devices as the trainer splits it, each device looping over its
+own members; the solo baseline stays on one device.
+
 K=64 is not in the default list: its DCGAN population step takes ~4.5 s on 2 cores.
 
 What is timed: the trainer's own step (steps.make_train_step) on one resident MNIST-shaped
@@ -89,19 +93,24 @@ def _build(config):
 
 
 def solo_program(config):
-    """(step, state): the trainer's compiled solo step and one initial state."""
+    """(step, state): the trainer's compiled solo step on one device (a solo run's
+    default: forced host devices would split its batch) and one initial state."""
     init, model, adversary = _build(config)
     train_step = steps.make_train_step(config, model, adversary, steps_per_epoch=STEPS_PER_EPOCH)
-    return steps.compile_train_step(train_step, steps.make_mesh()), init(jax.random.PRNGKey(0))
+    one_device = steps.make_mesh(jax.devices()[:1])
+    return steps.compile_train_step(train_step, one_device), init(jax.random.PRNGKey(0))
 
 
 def population_program(config, k: int, vectorize: str):
-    """(step, state): the population trainer's step over k stacked states."""
+    """(step, state): the population trainer's step over k stacked states, compiled as
+    the trainer compiles it (members split over all devices when they divide K)."""
     init, model, adversary = _build(config)
+    mesh = steps.make_mesh()
     stacked = population.stack([init(jax.random.PRNGKey(seed)) for seed in range(k)])
     step = population.make_population_step(config, model, adversary, [STEPS_PER_EPOCH] * k,
-                                           [2**30] * k, _PER_MEMBER.value, vectorize)
-    return jax.jit(step, donate_argnums=0), stacked
+                                           [2**30] * k, _PER_MEMBER.value, vectorize, mesh)
+    compiled = population.compile_population_step(step, mesh, k, _PER_MEMBER.value)
+    return compiled, jax.device_put(stacked, population.state_sharding(mesh, k))
 
 
 def seconds_per_step(step, state, batch, num_steps: int, min_seconds: float):
@@ -193,7 +202,8 @@ def main():
                       f"{result[mode]['population_models_per_hour']:>20.1f} "
                       f"{result[mode]['median_ratio']:>14.2f}x {load:>5.1f}", flush=True)
     if _JSON.value:
-        print(json.dumps({"backend": jax.default_backend(), "pop_lowering": _POP_LOWERING.value,
+        print(json.dumps({"backend": jax.default_backend(), "devices": jax.device_count(),
+                          "pop_lowering": _POP_LOWERING.value,
                           "vectorize": _VECTORIZE.value, "per_member_data": _PER_MEMBER.value,
                           "steps": _STEPS.value, "min_seconds": _MIN_SECONDS.value,
                           "results": results}))

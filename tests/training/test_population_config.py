@@ -89,12 +89,11 @@ def test_populations_on_a_cpu_lower_convolutions_to_matmuls():
     assert population.model_config(config).conv_lowering == "xla"
 
 
-def test_vectorize_auto_runs_members_one_after_another_only_on_one_cpu_device():
+def test_vectorize_auto_runs_members_one_after_another_only_on_a_cpu():
     config = _population(2)
     on_cpu = jax.default_backend() == "cpu"
-    assert population.vectorize(config, 1) == ("loop" if on_cpu else "vmap")
-    assert population.vectorize(config, 2) == "vmap"  # members split over devices
+    assert population.vectorize(config) == ("loop" if on_cpu else "vmap")
     config.population.vectorize = "vmap"  # an explicit choice is kept
-    assert population.vectorize(config, 1) == "vmap"
+    assert population.vectorize(config) == "vmap"
     config.population.vectorize = "pmap"
     assert "config.population.vectorize='pmap'" in _error(config)

@@ -1,5 +1,10 @@
 """Member i of a population is the solo run of its config: same initial state, same updates."""
 
+import os
+import pathlib
+import subprocess
+import sys
+
 import jax
 import numpy as np
 import pytest
@@ -9,6 +14,7 @@ from wae_jax.training import population, steps
 from wae_jax.training.state import create_train_state
 from tests.training.tiny import SHAPE, random_batch, tiny_config
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 STEPS_PER_EPOCH = 2
 NUM_STEPS = 3
 VARIED = {"seed": (3, 7), "learning_rate": (1e-3, 3e-3), "lambda_": (10.0, 2.0),
@@ -149,3 +155,35 @@ def test_a_disabled_member_keeps_its_state_while_the_others_train(vectorize):
     _assert_close(population.member_state(state, 1), after_first, rtol=0, atol=0)
     alone, _ = _solo_run(population.member_config(config, 0), model, adversary, batches)
     _assert_close(population.member_state(state, 0), alone)
+
+
+_OVER_TWO_DEVICES = """
+import jax, numpy as np
+from tests.training import test_population_step as t
+from wae_jax.training import population, steps
+config, model, adversary = t._setup("wae_mmd", "dcgan_mnist", **t.VARIED)
+own = [[t.random_batch(10 * i + s) for s in range(t.NUM_STEPS)] for i in range(2)]
+batches = [{"image": np.stack([own[0][s]["image"], own[1][s]["image"]])}
+           for s in range(t.NUM_STEPS)]
+mesh = steps.make_mesh()
+make = lambda mesh: population.make_population_step(
+    config, model, adversary, [1, 2], [t.NUM_STEPS] * 2, True, "loop", mesh)
+split = population.compile_population_step(make(mesh), mesh, 2, True)
+split_state, _ = t._train(split, t._create_population(config, model, adversary), batches)
+alone_state, _ = t._train(t._jit(make(None)), t._create_population(config, model, adversary),
+                          batches)
+assert len(split_state.members.step.sharding.device_set) == 2
+t._assert_close(split_state, alone_state, skip_rounding_noise=True)
+print("equal over", jax.device_count(), "devices")
+"""
+
+
+def test_loop_over_members_split_over_two_devices_equals_one_device():
+    """vectorize='loop' with the members split over 2 CPU devices (each device loops
+    over its own member, per-member data): the one-device loop's result."""
+    result = subprocess.run([sys.executable, "-c", _OVER_TWO_DEVICES], capture_output=True,
+                            text=True, cwd=ROOT,
+                            env={**os.environ,
+                                 "XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "equal over 2 devices" in result.stdout

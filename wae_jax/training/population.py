@@ -4,12 +4,13 @@
 its members (the ones written to workdir/members/<i>/config.json). The rest
 follows from them: the population's state is the members' solo initial states
 stacked on a leading member axis, and its step is the solo step (steps.py)
-vmapped over that axis and compiled once. Members stay independent: their own
-RNG keys, batch-norm statistics, Adam states and hyper-parameters (state.hparams),
-nothing reduced over the member axis. A member whose metrics turn non-finite is
+vmapped or looped over that axis (`vectorize`) and compiled once. Members stay
+independent: their own RNG keys, batch-norm statistics, Adam states and
+hyper-parameters (state.hparams), nothing reduced over the member axis. A member whose metrics turn non-finite is
 frozen at its last finite state (diverged_at), while the others go on.
 """
 
+import functools
 from typing import Any, Callable, Optional, Sequence
 
 import flax.linen as nn
@@ -25,8 +26,8 @@ from wae_jax.training.validation import POPULATION_VECTORIZE, VARYING_FIELDS, Co
 
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
-PRETRAINING = -1
-VECTORIZE = tuple(v for v in POPULATION_VECTORIZE if v != "auto")  # what 'auto' resolves to  # PopulationState.diverged_at of a member whose encoder pre-training diverged
+PRETRAINING = -1  # PopulationState.diverged_at of a member whose encoder pre-training diverged
+VECTORIZE = tuple(v for v in POPULATION_VECTORIZE if v != "auto")  # what 'auto' resolves to
 
 
 def size(config: ml_collections.ConfigDict) -> int:
@@ -60,19 +61,19 @@ def model_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict
     return model
 
 
-def vectorize(config: ml_collections.ConfigDict, num_devices: int) -> str:
-    """population.vectorize, 'auto' resolved: 'loop' on a CPU with one device, else 'vmap'.
+def vectorize(config: ml_collections.ConfigDict) -> str:
+    """population.vectorize, 'auto' resolved: 'loop' on CPU, 'vmap' on accelerators.
 
     On XLA:CPU the vmapped step of a conv net runs slower than its members one after
     another (the batched ops of K members stream from memory where one member's fit in
-    cache); 'loop' runs them one after another inside the one program. Figures:
-    benchmarks/population_throughput.py, docs/results.md. Members split over several
-    devices keep vmap, which shards them.
+    cache); 'loop' runs them one after another inside the one program, each device
+    over its own members when they are split over devices. Figures:
+    benchmarks/population_throughput.py, docs/results.md.
     """
     choice = config.population.vectorize
     if choice != "auto":
         return choice
-    return "loop" if jax.default_backend() == "cpu" and num_devices == 1 else "vmap"
+    return "loop" if jax.default_backend() == "cpu" else "vmap"
 
 
 def member_value(config: ml_collections.ConfigDict, field: str, index: int):
@@ -163,10 +164,11 @@ def _all_finite(metrics: Metrics) -> jax.Array:
 def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
                          adversary: Optional[nn.Module], steps_per_epoch: Sequence[int],
                          last_steps: Sequence[int], per_member_data: bool = False,
-                         vectorize: str = "vmap"
+                         vectorize: str = "vmap", mesh: Optional[Mesh] = None
                          ) -> Callable[..., tuple[PopulationState, Metrics]]:
     """The solo train step over the members: vmapped, or with vectorize='loop' run one
-    member after another inside the one program (see `vectorize`).
+    member after another inside the one program (see `vectorize`); given the mesh
+    that state_sharding splits the members over, each device loops over its own.
 
     batch["image"] is one batch shared by all members, or with per_member_data one
     per member ([K, B, ...]). Member i schedules by its own steps_per_epoch[i] and
@@ -198,14 +200,23 @@ def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
 
         return jax.lax.cond(active, update, skip)
 
+    member_batch = 0 if per_member_data else None
+
     def all_members(members: TrainState, batch: Batch, active: jax.Array
                     ) -> tuple[TrainState, Metrics]:
-        member_batch = 0 if per_member_data else None
+        args = members, batch, epoch_lengths, active
         if vectorize == "vmap":  # the cond becomes a select on the member axis
-            return jax.vmap(member_step, in_axes=(0, member_batch, 0, 0))(
-                members, batch, epoch_lengths, active)
-        return _loop_over_members(member_step, (members, batch, epoch_lengths, active),
-                                  (0, member_batch, 0, 0))
+            return jax.vmap(member_step, in_axes=(0, member_batch, 0, 0))(*args)
+        loop = functools.partial(_loop_over_members, member_step,
+                                 in_axes=(0, member_batch, 0, 0))
+        if mesh is None or state_sharding(mesh, len(last)).spec != P("data"):
+            return loop(args)
+        # Each device loops over its block of members. The loop's zero-initialised
+        # metrics and an inactive member's zeros do not vary over devices where the
+        # computed ones do, hence no vma check.
+        specs = (P("data"), P("data") if per_member_data else P(), P("data"), P("data"))
+        return jax.shard_map(lambda *block: loop(block), mesh=mesh, in_specs=specs,
+                             out_specs=P("data"), check_vma=False)(*args)
 
     def population_step(state: PopulationState, batch: Batch,
                         enabled: Optional[jax.Array] = None

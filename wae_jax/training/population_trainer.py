@@ -168,7 +168,7 @@ def _compile_step(run: trainer.Run, member_runs: list[trainer.Run], abstract: Po
         population.make_population_step(
             config, run.model, run.adversary, [m.steps_per_epoch for m in member_runs],
             [m.total_steps for m in member_runs], per_member,
-            population.vectorize(config, run.mesh.devices.size)),
+            population.vectorize(config), run.mesh),
         run.mesh, size, per_member)
     shape = (size,) * per_member + (config.batch_size,) + tuple(run.image_shape)
     images = jax.ShapeDtypeStruct(shape, jnp.float32,

@@ -9,7 +9,7 @@ replicated, the input state donated.
 """
 
 import functools
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import flax.linen as nn
 import jax
@@ -135,13 +135,15 @@ def make_figure_fns(config: ml_collections.ConfigDict, model: nn.Module
     return {"encode": encode, "decode": decode, "reconstruct": reconstruct}
 
 
-def make_mesh() -> Mesh:
-    """All devices of all processes on one 'data' axis (pure data parallelism).
+def make_mesh(devices: Optional[Sequence[jax.Device]] = None) -> Mesh:
+    """All devices of all processes (or the given ones) on one 'data' axis (pure data
+    parallelism).
 
     The axis is Auto (sharding propagated by XLA), not Explicit (jax.make_mesh's
     default), so model code needs no sharding annotations on its reshapes.
     """
-    return jax.make_mesh((jax.device_count(),), ("data",),
+    devices = jax.devices() if devices is None else list(devices)
+    return jax.make_mesh((len(devices),), ("data",), devices=devices,
                          axis_types=(jax.sharding.AxisType.Auto,))
 
 

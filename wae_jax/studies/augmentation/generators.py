@@ -74,7 +74,7 @@ def train(config: ml_collections.ConfigDict, train_images: Sequence[np.ndarray],
     step = population.make_population_step(config, model, adversary, epoch_steps,
                                            [max_epochs * epoch_length] * len(sizes),
                                            per_member_data=True,
-                                           vectorize=population.vectorize(config, 1))
+                                           vectorize=population.vectorize(config))
 
     @jax.jit
     def train_step(state, data, indices, enabled):
