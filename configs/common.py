@@ -133,9 +133,10 @@ def population_config() -> ml_collections.ConfigDict:
     population = ml_collections.ConfigDict()
     population.size = 1  # K; 1 = one model, today's workdir layout
     population.data = "shared"  # shared (one batch for all) | per_member (one pipeline each)
-    # How the one program runs the members: vmap (batched ops), loop (one after another),
-    # auto: loop on a CPU with one device (XLA:CPU runs a vmapped conv net slower than its
-    # members one by one; docs/results.md), vmap elsewhere (accelerators, several devices).
+    # How the one program runs the members: vmap (batched ops), loop (one after another;
+    # each device over its own when they are split over devices), auto: loop on a CPU
+    # (XLA:CPU runs a vmapped conv net slower than its members one by one;
+    # docs/results.md), vmap on accelerators.
     population.vectorize = "auto"  # auto | vmap | loop
     population.seed = ()  # per-member seeds; () = seed + i
     population.learning_rate = ()  # per-member values of the config fields of the same name
