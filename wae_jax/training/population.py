@@ -6,8 +6,9 @@ follows from them: the population's state is the members' solo initial states
 stacked on a leading member axis, and its step is the solo step (steps.py)
 vmapped or looped over that axis (`vectorize`) and compiled once. Members stay
 independent: their own RNG keys, batch-norm statistics, Adam states and
-hyper-parameters (state.hparams), nothing reduced over the member axis. A member whose metrics turn non-finite is
-frozen at its last finite state (diverged_at), while the others go on.
+hyper-parameters (state.hparams), nothing reduced over the member axis. A member
+whose metrics turn non-finite is frozen at its last finite state (diverged_at),
+while the others go on.
 """
 
 import functools
