@@ -1,7 +1,6 @@
 """Member i of a population is the solo run of its config: same initial state, same updates."""
 
 import os
-import pathlib
 import subprocess
 import sys
 
@@ -12,9 +11,8 @@ import pytest
 from wae_jax import models
 from wae_jax.training import population, steps
 from wae_jax.training.state import create_train_state
-from tests.training.tiny import SHAPE, random_batch, tiny_config
+from tests.training.tiny import ROOT, SHAPE, random_batch, tiny_config
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 STEPS_PER_EPOCH = 2
 NUM_STEPS = 3
 VARIED = {"seed": (3, 7), "learning_rate": (1e-3, 3e-3), "lambda_": (10.0, 2.0),

@@ -201,23 +201,24 @@ def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
 
         return jax.lax.cond(active, update, skip)
 
-    member_batch = 0 if per_member_data else None
+    in_axes = (0, 0 if per_member_data else None, 0, 0)  # members, batch, lengths, active
 
     def all_members(members: TrainState, batch: Batch, active: jax.Array
                     ) -> tuple[TrainState, Metrics]:
         args = members, batch, epoch_lengths, active
         if vectorize == "vmap":  # the cond becomes a select on the member axis
-            return jax.vmap(member_step, in_axes=(0, member_batch, 0, 0))(*args)
-        loop = functools.partial(_loop_over_members, member_step,
-                                 in_axes=(0, member_batch, 0, 0))
-        if mesh is None or state_sharding(mesh, len(last)).spec != P("data"):
+            return jax.vmap(member_step, in_axes=in_axes)(*args)
+        loop = functools.partial(_loop_over_members, member_step, in_axes=in_axes)
+        if mesh is None or not members_split(mesh, len(last)):
             return loop(args)
         # Each device loops over its block of members. The loop's zero-initialised
         # metrics and an inactive member's zeros do not vary over devices where the
         # computed ones do, hence no vma check.
-        specs = (P("data"), P("data") if per_member_data else P(), P("data"), P("data"))
-        return jax.shard_map(lambda *block: loop(block), mesh=mesh, in_specs=specs,
-                             out_specs=P("data"), check_vma=False)(*args)
+        members_spec = state_sharding(mesh, len(last)).spec
+        batch_spec = batch_sharding(mesh, len(last), per_member_data).spec
+        return jax.shard_map(lambda *block: loop(block), mesh=mesh,
+                             in_specs=(members_spec, batch_spec, members_spec, members_spec),
+                             out_specs=members_spec, check_vma=False)(*args)
 
     def population_step(state: PopulationState, batch: Batch,
                         enabled: Optional[jax.Array] = None
@@ -261,9 +262,14 @@ def where_members(mask: jax.Array, new: Any, old: Any) -> Any:
                         new, old)
 
 
+def members_split(mesh: Mesh, num_members: int) -> bool:
+    """Whether the members are split over the devices: when they divide evenly."""
+    return num_members % mesh.devices.size == 0
+
+
 def state_sharding(mesh: Mesh, num_members: int) -> NamedSharding:
     """Members over the devices when they divide evenly, else replicated (data split)."""
-    if num_members % mesh.devices.size == 0:
+    if members_split(mesh, num_members):
         return NamedSharding(mesh, P("data"))
     return steps.replicated(mesh)
 
@@ -271,10 +277,10 @@ def state_sharding(mesh: Mesh, num_members: int) -> NamedSharding:
 def batch_sharding(mesh: Mesh, num_members: int, per_member_data: bool) -> NamedSharding:
     """A shared batch: whole on every device when the members are split, else split.
     Per-member batches [K, B, ...]: split as the members are, else over their B axis."""
-    members_split = state_sharding(mesh, num_members).spec == P("data")
+    split = members_split(mesh, num_members)
     if per_member_data:
-        return NamedSharding(mesh, P("data") if members_split else P(None, "data"))
-    return steps.replicated(mesh) if members_split else steps.data_sharded(mesh)
+        return NamedSharding(mesh, P("data") if split else P(None, "data"))
+    return steps.replicated(mesh) if split else steps.data_sharded(mesh)
 
 
 def compile_population_step(step_fn, mesh: Mesh, num_members: int, per_member_data: bool):
