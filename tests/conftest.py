@@ -6,6 +6,7 @@ points at: tests/training, tests/evaluation and the notebook test share it.
 """
 
 import atexit
+import collections
 import os
 import pathlib
 import shutil
@@ -29,6 +30,12 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
                        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0.1",
                        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"})
 
+# XLA's new CPU fusion emitters off in every test process (subprocesses inherit it): the
+# same arithmetic up to round-off, compiled 2-3x faster (tests/fast_compilation.py). The
+# main job, the notebooks' users and the benchmarks keep XLA's defaults.
+os.environ["XLA_FLAGS"] = " ".join(
+    [os.environ.get("XLA_FLAGS", ""), "--xla_cpu_use_fusion_emitters=false"]).strip()
+
 from wae_jax.data import preparation  # noqa: E402
 from tests.training import tiny  # noqa: E402
 
@@ -41,3 +48,23 @@ def data_dir(tmp_path_factory) -> str:
     root = tmp_path_factory.mktemp("tfds")
     preparation.prepare("mnist", root, raw, verify_counts=False)
     return str(root)
+
+
+# The modules that take a minute or more of one worker (pytest --durations, session 13),
+# longest first. They are handed out before all others (setup.cfg turns off xdist's
+# own order, by number of tests): a worker that drew one of them last would finish alone.
+LONGEST_MODULES = ("tests/test_notebooks.py", "tests/training/test_population_step.py",
+                   "tests/test_main.py", "tests/sweeps/test_ray_sweep.py",
+                   "tests/training/test_population_trainer.py", "tests/studies/test_augment.py",
+                   "tests/training/test_trainer.py", "tests/studies/test_w2_protocol.py",
+                   "tests/test_workdir_evaluation.py")
+
+
+def pytest_collection_modifyitems(items):
+    """The longest modules first, then the others by number of tests (xdist's order)."""
+    modules = [item.nodeid.split("::")[0] for item in items]
+    counts = collections.Counter(modules)
+    rank = {name: i for i, name in enumerate(LONGEST_MODULES)}
+    order = sorted(range(len(items)), key=lambda i: (rank.get(modules[i], len(rank)),
+                                                     -counts[modules[i]], modules[i]))
+    items[:] = [items[i] for i in order]

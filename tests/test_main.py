@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from wae_jax.training import checkpointing, metrics_writer
+from tests import fast_compilation
 from tests.training.test_checkpointing import DAMAGES
 from tests.training.tiny import ROOT, run_main
 
@@ -31,12 +32,10 @@ SHORT = ("--config.num_train_steps=40", "--config.checkpoint_every_steps=40",
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    """One compilation cache for all runs, and unoptimised LLVM code generation: these
-    tiny programs compile ~3x faster and still run in milliseconds."""
+    """One compilation cache for all runs, and unoptimised code: these tiny programs
+    compile ~3x faster and still run in milliseconds."""
     return {"JAX_COMPILATION_CACHE_DIR": str(tmp_path_factory.mktemp("jax_cache")),
-            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
-            "XLA_FLAGS": "--xla_backend_optimization_level=0"}
+            **fast_compilation.ENV}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +79,7 @@ def _final_state(workdir):
     (("--config.batch_size=abc",), {}, "batch_size"),
     (("--config.learning_rate=0",), {}, "config.learning_rate=0"),
     (("--config.batch_size=12",),
-     {"XLA_FLAGS": "--xla_force_host_platform_device_count=8"},
+     {"XLA_FLAGS": fast_compilation.xla_flags_with_devices(8)},
      "config.batch_size=12: use a multiple of the device count (8)"),
 ])
 def test_bad_input_is_one_line_and_status_2(tmp_path, flags, env_extra, words):

@@ -13,6 +13,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests import fast_compilation
+
 NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
@@ -44,8 +46,8 @@ def test_notebook_runs_and_draws_its_figures(path, data_dir, cache_dir, tmp_path
     monkeypatch.setenv("WAE_JAX_NOTEBOOK_WORKDIR", str(tmp_path / "workdirs"))
     monkeypatch.setenv("WAE_JAX_CACHE_DIR", cache_dir)
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    # Unoptimised code generation: these tiny programs compile ~3x faster (tests/test_main.py).
-    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
+    for name, value in fast_compilation.ENV.items():
+        monkeypatch.setenv(name, value)
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()

@@ -10,6 +10,7 @@ import orbax.checkpoint as ocp
 import pytest
 
 from wae_jax import data
+from tests.fast_compilation import xla_flags_with_devices
 
 N, BATCH = 42, 8  # 5 full batches per epoch, 2 examples dropped.
 PATTERN = np.array([10, 20, 30, 40], np.uint8)
@@ -170,7 +171,7 @@ _SHARDING_SCRIPT = textwrap.dedent("""
 
 
 def test_to_global_batch_shards_over_8_forced_cpu_devices():
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8",
+    env = {**os.environ, "XLA_FLAGS": xla_flags_with_devices(8),
            "JAX_PLATFORMS": "cpu"}
     result = subprocess.run([sys.executable, "-c", _SHARDING_SCRIPT], env=env,
                             capture_output=True, text=True, check=False)

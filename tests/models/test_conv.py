@@ -22,10 +22,10 @@ import ml_collections
 import numpy as np
 import pytest
 
+from tests.fast_compilation import jit as fast_jit
 from wae_jax.models import build_autoencoder, conv
 
 BATCH, CIN = 2, 3
-_jit = functools.partial(jax.jit, compiler_options={"xla_backend_optimization_level": 0})
 
 
 def _normal(seed: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -49,7 +49,7 @@ def _compare_lowerings(forward, x: np.ndarray, w: np.ndarray, lowering: str) -> 
     out_shape = jax.eval_shape(lambda x, w: forward(x, w, "xla"), x, w).shape
     cotangent = _normal(99, out_shape)
 
-    @_jit
+    @fast_jit
     def both(x, w, cotangent):
         results = []
         for name in ("xla", lowering):
@@ -207,7 +207,7 @@ def _check_conv_against_numpy(size, kernel, stride, padding, lowering) -> None:
     forward = functools.partial(conv.conv2d, stride=stride, padding=padding, lowering=lowering)
     cotangent = _normal(16, jax.eval_shape(forward, x, w).shape)
 
-    @_jit
+    @fast_jit
     def value_and_vjp(x, w, cotangent):
         y, vjp = jax.vjp(forward, x, w)
         return y, *vjp(cotangent)
@@ -262,7 +262,7 @@ def test_matmul_under_vmap_matches_a_loop_of_xla(op, size, cin, cout, kernel, st
     out_shape = jax.eval_shape(jax.vmap(xla), x, w).shape
     cotangent = _normal(13, out_shape)
 
-    @_jit
+    @fast_jit
     def both(x, w, cotangent):
         y, vjp = jax.vjp(jax.vmap(matmul), x, w)
         looped = []

@@ -17,6 +17,7 @@ import re
 import pytest
 
 from configs import augment_mnist
+from tests import fast_compilation
 from tests.training.tiny import ROOT
 from wae_jax.studies.augmentation import per_class, w2_protocol
 from wae_jax.training.validation import ConfigError
@@ -29,9 +30,7 @@ CHECKS = {"per_class": per_class.check_config, "w2_protocol": w2_protocol.check_
 def env(tmp_path_factory):
     return {**os.environ,
             "JAX_COMPILATION_CACHE_DIR": str(tmp_path_factory.mktemp("jax_cache")),
-            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
-            "XLA_FLAGS": "--xla_backend_optimization_level=0"}
+            **fast_compilation.ENV}
 
 
 def augment(env, workdir, *flags):

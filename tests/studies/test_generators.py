@@ -10,6 +10,7 @@ from wae_jax import models
 from wae_jax.studies.augmentation import generators, member_batches, per_class
 from wae_jax.training import population, steps
 from wae_jax.training.state import create_train_state
+from tests.fast_compilation import jit as fast_jit
 
 MAX_EPOCHS, CHECK_EVERY, PATIENCE = 6, 2, 2
 
@@ -23,19 +24,14 @@ def class_images(seed: int):
     return train, validation
 
 
-def _jit(fn):
-    """Unoptimised code generation: the same arithmetic, compiled several times faster."""
-    return jax.jit(fn, compiler_options={"xla_backend_optimization_level": 0})
-
-
 def make_solo_training(member_config, batch_size, epoch_steps):
     """A solo member's training: steps.make_train_step on its class alone, the
     population's batch order, its own early stopping in plain Python. Compiled once:
     members differ only in their seed, which lives in the state."""
     model = models.build_autoencoder(member_config.model, (28, 28, 1))
-    create = _jit(lambda key: create_train_state(member_config, model, None, (28, 28, 1), key))
-    step = _jit(steps.make_train_step(member_config, model, None, epoch_steps))
-    eval_step = _jit(steps.make_eval_step(member_config, model, None, 1))
+    create = fast_jit(lambda key: create_train_state(member_config, model, None, (28, 28, 1), key))
+    step = fast_jit(steps.make_train_step(member_config, model, None, epoch_steps))
+    eval_step = fast_jit(steps.make_eval_step(member_config, model, None, 1))
 
     def train(seed, data_seed, train_images, validation_images):
         state = create(jax.random.PRNGKey(seed))

@@ -14,6 +14,7 @@ import pytest
 from scipy import stats
 
 from configs import augment_w2_mnist
+from tests import fast_compilation
 from tests.training.tiny import ROOT
 from wae_jax.studies.augmentation import w2_protocol
 from wae_jax.training import population
@@ -55,8 +56,7 @@ def test_best_run_skips_flagged_runs_unless_all_are():
 
 
 def test_tiny_run_writes_both_csvs_and_the_tables(tmp_path, data_dir):
-    env = {**os.environ, "WAE_JAX_CACHE_DIR": str(tmp_path / "cache"),
-           "XLA_FLAGS": "--xla_backend_optimization_level=0"}
+    env = {**os.environ, "WAE_JAX_CACHE_DIR": str(tmp_path / "cache"), **fast_compilation.ENV}
     command = [sys.executable, "-m", "wae_jax.augment",
                "--config=configs/augment_w2_mnist.py:tiny", f"--config.data_dir={data_dir}",
                f"--workdir={tmp_path / 'w2'}"]

@@ -12,20 +12,16 @@ import ray
 
 from configs import bigwae_mnist
 from wae_jax.sweeps import manifest, packing, report, runner, trial
+from tests import fast_compilation
 from tests.training.tiny import ROOT
 
 BAD_POINT = {"latent_dim": 0}  # fails validation: its own trial, recorded failed
-# Workers cache every program (their members' evaluations repeat them) and compile
-# unoptimised code: no number here is compared across programs.
-FAST_COMPILATION = {"JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-                    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
-                    "XLA_FLAGS": "--xla_backend_optimization_level=0"}
 
 
 @pytest.fixture(scope="module")
 def local_ray():
     ray.init(num_cpus=2, include_dashboard=False,
-             runtime_env={"env_vars": {**runner.worker_env(), **FAST_COMPILATION}})
+             runtime_env={"env_vars": {**runner.worker_env(), **fast_compilation.ENV}})
     yield
     ray.shutdown()
 

@@ -12,6 +12,7 @@ from PIL import Image
 from wae_jax import workdir_evaluation
 from wae_jax.training import (checkpointing, experiment, metrics_writer, population, trainer,
                               validation)
+from tests.fast_compilation import xla_flags_with_devices
 from tests.training.tiny import run_main, tiny_config
 
 SEEDS, LAMBDAS = (0, 1), (10.0, 3.0)
@@ -133,7 +134,7 @@ def test_command_line_population_over_four_devices(trained, data_dir, tmp_path):
     result = run_main(tmp_path, "mnist_gan.py:tiny", f"--config.data_dir={data_dir}",
                       "--config.model.arch=mlp", "--config.population.size=4",
                       f"--config.population.lambda_={lambdas}", "--config.eval_every_steps=8",
-                      env={"XLA_FLAGS": "--xla_force_host_platform_device_count=4"})
+                      env={"XLA_FLAGS": xla_flags_with_devices(4)})
     assert result.returncode == 0, result.stderr[-3000:]
     assert "population of 4" in result.stderr and "on 4 device(s)" in result.stderr
     for i in range(2):

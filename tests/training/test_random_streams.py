@@ -16,16 +16,13 @@ import pytest
 from wae_jax import models
 from wae_jax import workdir_evaluation
 from wae_jax.training import encoder_pretraining, progress_report, sample_quality, steps
+from tests.fast_compilation import jit as fast_jit
 from tests.training.random_calls import RandomCalls
 from tests.training.tiny import SHAPE, create_state, random_batch, tiny_config
 
 # The noise encoder draws in init, steps and figures; w2vae draws exactly as vae.
 ENCODERS = {"vae": "gaussian", "wae_mmd": "noise", "wae_gan": "noise"}
 NUM_IMAGES = 8
-
-
-def _jit(fn):
-    return jax.jit(fn, compiler_options={"xla_backend_optimization_level": 0})
 
 
 def reused_keys(calls) -> list[str]:
@@ -64,12 +61,12 @@ def record_run(recorder: RandomCalls, method: str) -> None:
         state = create_state(config, model, adversary, jax.random.PRNGKey(config.seed))
     with recorder.recording("pretrain"):
         init_fn, step_fn = encoder_pretraining.make_pretrain_fns(config, model)
-        encoder_pretraining.pretrain_encoder(config, state, init_fn, _jit(step_fn),
+        encoder_pretraining.pretrain_encoder(config, state, init_fn, fast_jit(step_fn),
                                              iter([images]))
     with recorder.recording("train_step"):
-        _jit(steps.make_train_step(config, model, adversary, 1))(state, {"image": images})
+        fast_jit(steps.make_train_step(config, model, adversary, 1))(state, {"image": images})
     with recorder.recording("eval_step"):
-        _jit(steps.make_eval_step(config, model, adversary, 1))(state, images)
+        fast_jit(steps.make_eval_step(config, model, adversary, 1))(state, images)
     with recorder.recording("figure_codes"):
         steps.make_figure_fns(config, model)["encode"](state, images)
     mesh = steps.make_mesh()

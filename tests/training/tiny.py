@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from tests import fast_compilation
 from wae_jax import models
 from wae_jax.data import idx
 from wae_jax.training.state import create_train_state
@@ -81,8 +82,8 @@ def setup_model(method, arch="mlp", **overrides):
 
 def create_state(config, model, adversary, key):
     """A train state built by one jitted call (eager init dispatches hundreds of ops)."""
-    return jax.jit(lambda k: create_train_state(config, model, adversary, SHAPE, k),
-                   compiler_options={"xla_backend_optimization_level": 0})(key)
+    return fast_compilation.jit(
+        lambda k: create_train_state(config, model, adversary, SHAPE, k))(key)
 
 
 def random_batch(seed=0, n=8):
