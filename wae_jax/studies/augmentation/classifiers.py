@@ -120,8 +120,8 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
     images, labels, flags = jnp.asarray(images), jnp.asarray(labels), jnp.asarray(augment)
     val_images, val_labels = map(jnp.asarray, validation)
 
-    @jax.jit
-    def train_step(state, indices, training):
+    @jax.jit  # the data are arguments: closed over, they would be constants in the program
+    def train_step(state, images, labels, flags, indices, training):
         batch_images = member_batches.gather(images, indices)
         batch_labels = member_batches.gather(labels, indices)
         return population.where_members(
@@ -135,7 +135,7 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
     stopping = early_stopping.start(state.params)
     training = jnp.ones(num, bool)  # a member that is done no longer changes
     for t in range(num_steps):
-        state = train_step(state, jnp.asarray(indices[t]), training)
+        state = train_step(state, images, labels, flags, jnp.asarray(indices[t]), training)
         epoch_ends = (t + 1) % epoch_steps == 0
         if not epoch_ends.any():
             continue
