@@ -33,8 +33,10 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
 # XLA's new CPU fusion emitters off in every test process (subprocesses inherit it): the
 # same arithmetic up to round-off, compiled 2-3x faster (tests/fast_compilation.py). The
 # main job, the notebooks' users and the benchmarks keep XLA's defaults.
+from tests import fast_compilation  # noqa: E402 (imports jax: after the cache settings)
+
 os.environ["XLA_FLAGS"] = " ".join(
-    [os.environ.get("XLA_FLAGS", ""), "--xla_cpu_use_fusion_emitters=false"]).strip()
+    [os.environ.get("XLA_FLAGS", ""), fast_compilation.NEW_EMITTERS_OFF]).strip()
 
 from wae_jax.data import preparation  # noqa: E402
 from tests.training import tiny  # noqa: E402

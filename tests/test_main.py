@@ -172,8 +172,8 @@ def _assert_same_trajectory(workdir, reference):
 
 def test_eight_devices_match_one(tmp_path, data_dir, env, reference):
     result = run_main(tmp_path, CONFIG, f"--config.data_dir={data_dir}", *SHORT,
-                      env={**env, "XLA_FLAGS": env["XLA_FLAGS"]
-                           + " --xla_force_host_platform_device_count=8"})
+                      env={**env, "XLA_FLAGS": fast_compilation.xla_flags_with_devices(
+                          8, env["XLA_FLAGS"])})
     assert result.returncode == 0, result.stderr[-3000:]
     assert "on 8 device(s)" in result.stderr
     _assert_same_trajectory(tmp_path, reference)

@@ -12,7 +12,7 @@ from wae_jax import models
 from wae_jax.training import population, steps
 from wae_jax.training.state import create_train_state
 from tests.fast_compilation import jit as fast_jit, xla_flags_with_devices
-from tests.training.tiny import ROOT, SHAPE, random_batch, tiny_config
+from tests.training.tiny import ROOT, SHAPE, create_state, random_batch, tiny_config
 
 STEPS_PER_EPOCH = 2
 NUM_STEPS = 3
@@ -32,8 +32,7 @@ def _setup(method, arch, **population_values):
 
 
 def _solo_initial_state(member, model, adversary):
-    return fast_jit(lambda key: create_train_state(member, model, adversary, SHAPE, key))(
-        jax.random.PRNGKey(member.seed))
+    return create_state(member, model, adversary, jax.random.PRNGKey(member.seed))
 
 
 def _create_population(config, model, adversary):
