@@ -1,9 +1,10 @@
 """Forward+backward time of XLA's convolutions vs the CPU rewrite in wae_jax.models.conv.
 
-Why: XLA:CPU's backward of some strided and of all transposed convolutions runs in a naive
-loop at 1-5 GFLOP/s (guide, section 4; conv.py's docstring says why). This script times both
-lowerings, and what 'auto' picks, on the layers of the paper's DCGAN nets and pythae's MNIST
-nets (batch 100) so the choice in conv.py rests on numbers.
+Why: XLA:CPU's backward of some strided and of all strided transposed convolutions runs in
+a naive loop at 1-5 GFLOP/s, and so does every pass of a stride-1 conv with few output
+channels (guide, section 4; conv.py's docstring says why). This script times both
+lowerings, and what 'auto' picks, on the layers of the paper's DCGAN nets, pythae's MNIST
+nets and the augmentation study's VAE (batch 100) so the choice in conv.py rests on numbers.
 
 Usage: python benchmarks/conv_lowering.py [--repeats 3] [--budget 60] [--grad xw|w]
            [--filter TEXT] [--json]
@@ -62,6 +63,19 @@ LAYERS = (
     Layer("celeba dec 1", "convT", 8, 1024, 512, 5, padding=2, output_padding=1),
     Layer("celeba dec 2", "convT", 16, 512, 256, 5, padding=2, output_padding=1),
     Layer("celeba dec 3", "convT", 32, 256, 128, 5, padding=2, output_padding=1),
+    # Stride 1. Narrow outputs (shift-and-add under 'rewrite'/'auto', conv._narrow_output):
+    Layer("wae mnist dec out", "conv", 28, 256, 1, 4, stride=1),
+    Layer("dcgan 256->3 k4", "conv", 28, 256, 3, 4, stride=1),
+    Layer("dcgan 256->8 k4", "conv", 28, 256, 8, 4, stride=1),
+    Layer("dcgan 256->16 k4", "conv", 28, 256, 16, 4, stride=1),  # wide: XLA
+    Layer("celeba dec out", "conv", 64, 128, 3, 5, stride=1),  # wide: XLA
+    Layer("aug vae dec out", "conv", 29, 64, 1, 2, stride=1, padding="VALID"),
+    Layer("aug vae enc 1", "conv", 28, 1, 1, 2, stride=1),
+    # The augmentation VAE's stride-1 transposed convs: 'rewrite' is the flipped plain conv,
+    # 'phases' the scattered-taps rewrite that every transposed conv used before.
+    Layer("aug vae dec 1", "convT", 14, 64, 64, 3, stride=1, padding=1),
+    Layer("aug vae dec 1", "convT_phases", 14, 64, 64, 3, stride=1, padding=1),
+    Layer("aug vae dec 3", "convT", 14, 64, 64, 3, padding=0),
 )
 
 
@@ -69,15 +83,19 @@ def forward(layer: Layer, lowering: str) -> Callable:
     """The layer's op as a function (x, w) -> y under the given lowering."""
     if layer.op == "conv":
         return lambda x, w: conv.conv2d(x, w, layer.stride, layer.padding, lowering)
+    if layer.op == "convT_phases" and lowering == "rewrite":
+        return lambda x, w: conv._conv_transpose2d_rewrite(
+            x, w, layer.stride, layer.padding, layer.output_padding, conv._scattered_taps)
     return lambda x, w: conv.conv_transpose2d(x, w, layer.stride, layer.padding,
                                               layer.output_padding, lowering)
 
 
 def auto_choice(layer: Layer, x: jax.Array, w: jax.Array) -> str:
-    """Which lowering 'auto' uses here: the rewrite leaves no strided/dilated XLA conv."""
-    text = str(jax.make_jaxpr(forward(layer, "auto"))(x, w))
-    strided = "window_strides=(2, 2)" in text or "lhs_dilation=(2, 2)" in text
-    return "xla" if strided else "rewrite"
+    """Which lowering 'auto' uses here: the one whose program it is."""
+    programs = {name: str(jax.make_jaxpr(forward(layer, name))(x, w))
+                for name in ("auto", "xla", "rewrite")}
+    return "xla" if programs["auto"] == programs["xla"] else (
+        "rewrite" if programs["auto"] == programs["rewrite"] else "other")
 
 
 def compiled_step(fn: Callable, argnums: tuple[int, ...], x, w, cotangent) -> Callable:
@@ -105,7 +123,7 @@ def time_ms(step: Callable, args, repeats: int, budget_s: float) -> tuple[float,
 
 def gflop(layer: Layer, out_hw: tuple[int, int], n_grads: int) -> float:
     """Useful GFLOP of forward + backward (a transposed conv touches every input pixel)."""
-    pixels = layer.size ** 2 if layer.op == "convT" else out_hw[0] * out_hw[1]
+    pixels = layer.size ** 2 if layer.op.startswith("convT") else out_hw[0] * out_hw[1]
     forward_flop = 2.0 * layer.batch * pixels * layer.k ** 2 * layer.cin * layer.cout
     return (1 + n_grads) * forward_flop / 1e9
 
@@ -129,10 +147,14 @@ def main() -> None:
     for layer in LAYERS:
         if args.filter not in layer.name:
             continue
-        x = rng.standard_normal((layer.batch, layer.size, layer.size, layer.cin), np.float32)
-        w = 0.05 * rng.standard_normal((layer.k, layer.k, layer.cin, layer.cout), np.float32)
+        # On the device: numpy arguments would be copied in on every call (80 MB per call
+        # for a 28x28x256 batch of 100), inflating both columns alike.
+        x = jnp.asarray(rng.standard_normal((layer.batch, layer.size, layer.size, layer.cin),
+                                            np.float32))
+        w = jnp.asarray(0.05 * rng.standard_normal((layer.k, layer.k, layer.cin, layer.cout),
+                                                   np.float32))
         out = jax.eval_shape(forward(layer, "xla"), x, w).shape
-        cotangent = rng.standard_normal(out, np.float32)
+        cotangent = jnp.asarray(rng.standard_normal(out, np.float32))
         ms, runs = {}, {}
         for lowering in ("xla", "rewrite"):
             step = compiled_step(forward(layer, lowering), argnums, x, w, cotangent)

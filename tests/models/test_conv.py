@@ -124,7 +124,22 @@ def test_conv_matmul_narrow_outputs_match_xla(size, kernel, stride, padding, cou
     _check_conv(size, kernel, stride, padding, cout, lowering="matmul")
 
 
-# 'rewrite' scatters taps on every case; 'matmul' covers its per-phase (k % s != 0, small
+# 'rewrite' and 'auto' on CPU: stride-1 convs with narrow outputs (2 k^2 out <= in) are
+# shift-and-add with the padding applied after the matmul (negative pads crop).
+@pytest.mark.parametrize("lowering", ["rewrite", "auto"])
+@pytest.mark.parametrize("size,kernel,padding,cin,cout", [
+    ((7, 6), 4, "SAME", 32, 1),  # a DCGAN decoder's last conv
+    ((8, 8), 2, "VALID", 16, 2),  # the augmentation VAE's last conv
+    ((6, 7), 3, ((2, 0), (1, 3)), 18, 1),  # a side padded beyond k - 1
+    ((5, 6), 1, 0, 4, 2),
+])
+def test_conv_narrow_outputs_match_xla(size, kernel, padding, cin, cout, lowering):
+    x, w = _normal(0, (BATCH, *size, cin)), _normal(1, (kernel, kernel, cin, cout))
+    _compare_lowerings(lambda x, w, lowering: conv.conv2d(x, w, 1, padding, lowering),
+                       x, w, lowering)
+
+
+# 'rewrite' scatters taps on every strided case (stride 1 is a flipped conv); 'matmul' covers its per-phase (k % s != 0, small
 # input) and fused phases, each as patches + matmul or (narrow) shift-and-add.
 TRANSPOSED_CASES = [
     # (size, kernel, stride, padding, output_padding, cout)
@@ -141,6 +156,7 @@ TRANSPOSED_CASES = [
     ((3, 4), 3, 3, 4, 0, 16),
     ((5, 4), 3, 1, 0, 0, 3),
     ((4, 5), 4, 1, 2, 0, 16),
+    ((5, 4), 2, 1, 2, 0, 3),  # stride 1, padding beyond k - 1: the flipped conv crops
     ((4, 4), 3, 2, 1, 1, 1),  # 'matmul': per phase, shift-and-add (narrow)
     ((5, 4), 3, 1, 0, 0, 1),  # 'matmul': fused, shift-and-add
 ]
@@ -382,12 +398,37 @@ def test_auto_rewrites_strided_convs_only_where_xla_is_slow(size, kernel, paddin
 
 
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU dispatch rule")
-def test_auto_rewrites_every_transposed_conv_on_cpu():
+def test_auto_rewrites_every_strided_transposed_conv_on_cpu():
     found = _strided_or_dilated_convs(
         lambda x, w: conv.conv_transpose2d(x, w, 2, 1, 0, "auto"), (1, 4, 4, 1), (4, 4, 1, 1))
     assert not found
     assert _strided_or_dilated_convs(
         lambda x, w: conv.conv_transpose2d(x, w, 2, 1, 0, "xla"), (1, 4, 4, 1), (4, 4, 1, 1))
+
+
+def _convolutions(fn, x_shape, w_shape) -> int:
+    return str(jax.make_jaxpr(fn)(jnp.zeros(x_shape), jnp.zeros(w_shape))).count(
+        "conv_general_dilated")
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU dispatch rule")
+@pytest.mark.parametrize("cin,cout,kernel,xla_conv", [
+    (64, 1, 2, False),   # 2 * 4 * 1 <= 64: shift-and-add
+    (32, 1, 4, False),   # 2 * 16 * 1 = 32 <= 32: shift-and-add
+    (31, 1, 4, True),    # 32 > 31: XLA's conv
+    (128, 3, 5, True),   # 2 * 25 * 3 > 128: XLA's conv (it measured faster)
+])
+def test_auto_shift_adds_narrow_stride_one_convs_only(cin, cout, kernel, xla_conv):
+    found = _convolutions(lambda x, w: conv.conv2d(x, w, 1, "SAME", "auto"),
+                          (1, 8, 8, cin), (kernel, kernel, cin, cout))
+    assert bool(found) == xla_conv
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU dispatch rule")
+def test_auto_runs_a_stride_one_transposed_conv_as_one_plain_conv():
+    fn = lambda x, w: conv.conv_transpose2d(x, w, 1, 1, 0, "auto")  # noqa: E731
+    assert _convolutions(fn, (1, 6, 6, 8), (3, 3, 8, 8)) == 1
+    assert not _strided_or_dilated_convs(fn, (1, 6, 6, 8), (3, 3, 8, 8))
 
 
 def test_auto_is_xla_off_cpu(monkeypatch):

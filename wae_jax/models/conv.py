@@ -1,10 +1,11 @@
 """Convolution layers whose lowering is chosen per backend.
 
 Every model in wae_jax routes its convolutions through `Conv` and `ConvTranspose` here. On
-GPU/TPU they call XLA's own convolution. On CPU ('auto' resolves to 'rewrite') the ones whose
-XLA:CPU backward is pathologically slow are rewritten into the same function built from
-matmuls (a transposed conv: one matmul to every tap, then shifted sums); their gradients are
-plain JAX autodiff of the rewrite.
+GPU/TPU they call XLA's own convolution. On CPU ('auto' resolves to 'rewrite') the ones that
+XLA:CPU runs pathologically slowly (the backward of strided and transposed convs, every pass
+of a stride-1 conv with a narrow output) are rewritten into the same function built from
+matmuls (one matmul to every tap, then shifted sums); their gradients are plain JAX autodiff
+of the rewrite.
 
 'matmul' is for populations (`jax.vmap` over members with per-member weights) on CPU: it
 leaves no convolution op, every one becomes patches + one matmul (or, for narrow outputs,
@@ -18,9 +19,12 @@ Why (jax 0.10.2, measured by benchmarks/conv_lowering.py): XLA's algebraic simpl
 the operands of a convolution whose kernel is larger than its input, producing a
 window-reversed convolution that XLA:CPU runs in its naive loop emitter at 1-5 GFLOP/s. That
 hits the input gradient of a strided conv whose output is smaller than its kernel (a 4x4
-stride-2 conv to 2x2: 9 s instead of 0.2 s) and the weight gradient of every transposed conv
-(the dilated input is smaller than the output gradient). The rewrites keep every convolution
-input at least as large as its kernel. Tested equal in tests/models/test_conv.py.
+stride-2 conv to 2x2: 9 s instead of 0.2 s) and the weight gradient of every strided
+transposed conv (the dilated input is smaller than the output gradient). The rewrites keep
+every convolution input at least as large as its kernel. Separately, XLA:CPU's convolution
+with few output channels runs at 1-6 GFLOP/s in every pass (a DCGAN decoder's last 256 -> 1
+conv, the augmentation VAE's 64 -> 1): those are shift-and-add. Tested equal in
+tests/models/test_conv.py.
 
 Layouts: images NHWC, square kernels HWIO (`[k, k, in, out]`) for both layers.
 `ConvTranspose` has PyTorch's `ConvTranspose2d` semantics:
@@ -131,16 +135,20 @@ def _matmul_conv(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
     return patches @ w.reshape(kh * kw * cin, cout)
 
 
-def _shift_add_conv(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
-    """VALID strided conv as one matmul to every tap's output, then a sum of shifted slices.
+def _shift_add_conv(x: jax.Array, w: jax.Array, stride: int,
+                    pads: Sequence[tuple[int, int]]) -> jax.Array:
+    """Conv of x padded by `pads` as one matmul to every tap's output, then a sum of shifted
+    slices.
 
     The matmul's output has k*k*out channels against the patch matrix's k*k*in, so for narrow
-    outputs (stride^2 * out < in, e.g. a decoder's last 16 -> 1 conv) it moves less memory
-    than `_matmul_conv`; like it, it leaves no convolution for XLA and vmaps to a batched dot.
+    outputs (e.g. a decoder's last 256 -> 1 conv) it moves less memory than `_matmul_conv`;
+    like it, it leaves no convolution for XLA and vmaps to a batched dot. The padding goes on
+    the matmul's output (zero pixels map to zero), not on the wide input: padding 100 MNIST
+    images of 256 channels copied 80 MB, a third of the layer's time.
     """
     kh, kw, cin, cout = w.shape
-    oh, ow = [(n - k) // stride + 1 for n, k in zip(x.shape[1:3], (kh, kw))]
-    z = x @ w.transpose(2, 0, 1, 3).reshape(cin, kh * kw * cout)
+    z = _pad_hw(x @ w.transpose(2, 0, 1, 3).reshape(cin, kh * kw * cout), pads)
+    oh, ow = [(n - k) // stride + 1 for n, k in zip(z.shape[1:3], (kh, kw))]
     # Split first: its transpose concatenates the taps' small gradients into one array,
     # where channel slices would transpose to k*k full-size pads.
     z = lax.split(z, [cout] * (kh * kw), axis=3)
@@ -151,11 +159,21 @@ def _shift_add_conv(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
     return functools.reduce(jnp.add, taps)
 
 
-def _conv_free(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
-    """The 'matmul' lowering of a VALID conv: whichever matmul form moves less memory."""
+def _conv_free(x: jax.Array, w: jax.Array, stride: int, pads: Sequence[tuple[int, int]]
+               ) -> jax.Array:
+    """The 'matmul' lowering of a conv: whichever matmul form moves less memory."""
     if stride * stride * w.shape[3] < w.shape[2]:
-        return _shift_add_conv(x, w, stride)
-    return _matmul_conv(x, w, stride)
+        return _shift_add_conv(x, w, stride, pads)
+    return _matmul_conv(_pad_hw(x, pads), w, stride)
+
+
+def _narrow_output(w: jax.Array) -> bool:
+    """Whether a stride-1 conv's taps' outputs (k*k*out channels) are at most half its input
+    channels: there XLA:CPU's conv runs at 1-6 GFLOP/s and `_shift_add_conv` is 1.2-10x
+    faster (forward + backward; benchmarks/conv_lowering.py: a DCGAN decoder's last 256 -> 1
+    conv, 2.9x). Wider outputs lost (256 -> 16 with k=4: 0.66x; 128 -> 3 with k=5: 0.8x)."""
+    kh, kw, cin, cout = w.shape
+    return 2 * kh * kw * cout <= cin
 
 
 def conv2d_patches(x: jax.Array, w: jax.Array, stride: int,
@@ -222,7 +240,7 @@ def _fused_phases(x: jax.Array, w: jax.Array, s: int, m0: int, m1: Sequence[int]
     w = w.reshape(taps, s, taps, s, cin, cout).transpose(0, 2, 4, 1, 3, 5)
     w = w[::-1, ::-1].reshape(taps, taps, cin, s * s * cout)
     pads = [(taps - 1 - m0, hi - n + 1) for n, hi in zip(x.shape[1:3], m1)]
-    return _conv_free(_pad_hw(x, pads), w, 1)
+    return _conv_free(x, w, 1, pads)
 
 
 def _per_phase(x: jax.Array, w: jax.Array, s: int, m0: int, m1: Sequence[int]
@@ -238,7 +256,7 @@ def _per_phase(x: jax.Array, w: jax.Array, s: int, m0: int, m1: Sequence[int]
                 continue
             pads = [(t - 1 - m0, hi - n + 1)
                     for t, n, hi in zip(taps.shape[:2], x.shape[1:3], m1)]
-            phases.append(_conv_free(_pad_hw(x, pads), taps, 1))
+            phases.append(_conv_free(x, taps, 1, pads))
     return jnp.concatenate(phases, axis=-1)
 
 
@@ -309,14 +327,17 @@ def conv2d(x: jax.Array, w: jax.Array, stride: int = 1, padding: Padding = "SAME
 
     'rewrite' computes strides > 1 as patches + matmul. 'auto' on CPU does so only where
     XLA's own backward is slow (output smaller than the kernel), because elsewhere XLA's
-    conv is as fast and needs no patch copy. Stride 1 stays on XLA's conv, except under
-    'matmul', which computes every stride as patches + matmul.
+    conv is as fast and needs no patch copy. Stride 1 stays on XLA's conv, except for
+    narrow outputs (`_narrow_output`: shift-and-add) and under 'matmul', which computes every
+    stride from matmuls.
     """
     _check_stride(stride)
     pads = explicit_padding(padding, x.shape[1:3], w.shape[0], stride)
     resolved = resolve_lowering(lowering)
     if resolved == "matmul":
-        return _conv_free(_pad_hw(x, pads), w, stride)
+        return _conv_free(x, w, stride, pads)
+    if resolved == "rewrite" and stride == 1 and _narrow_output(w):
+        return _shift_add_conv(x, w, 1, pads)
     rewrite = resolved == "rewrite" and stride > 1
     if rewrite and lowering == "auto":
         out_size = _conv_output_size(x.shape[1:3], pads, w.shape[0], stride)
@@ -330,14 +351,20 @@ def conv_transpose2d(x: jax.Array, w: jax.Array, stride: int = 2, padding: int =
                      output_padding: int = 0, lowering: str = "auto") -> jax.Array:
     """Transposed 2-D convolution with PyTorch semantics, NHWC x HWIO -> NHWC.
 
-    XLA:CPU's weight gradient of this op is always operand-swapped, so on CPU every stride
-    (1 included) is computed per output phase from matmuls (`_phase_function` says which).
+    XLA:CPU's weight gradient of a strided one is operand-swapped (the dilated input is
+    smaller than the output gradient), so on CPU strides > 1 are computed per output phase
+    from matmuls (`_phase_function` says which). Stride 1 is a plain conv with the flipped
+    kernel, whose backward XLA runs well: `conv2d` (2x faster than the phases on the
+    augmentation VAE's 14x14 64 -> 64 layers, forward + backward).
     """
     _check_stride(stride)
     _check_transpose_args(stride, padding, output_padding)
     resolved = resolve_lowering(lowering)
     if resolved == "xla":
         return conv_transpose2d_xla(x, w, stride, padding, output_padding)
+    if resolved == "rewrite" and stride == 1:
+        pad = w.shape[0] - 1 - padding
+        return conv2d(x, w[::-1, ::-1], 1, [(pad, pad)] * 2, lowering)
     phase_fn = _phase_function(resolved, x.shape, w.shape[0], stride)
     return _conv_transpose2d_rewrite(x, w, stride, padding, output_padding, phase_fn)
 
