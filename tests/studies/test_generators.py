@@ -55,13 +55,15 @@ def make_solo_training(member_config, batch_size, epoch_steps):
     return train
 
 
+@pytest.mark.parametrize("one_by_one", [True, False])  # host loop (CPU default), population step
 @pytest.mark.parametrize("generator", ["vae"])
-def test_population_of_class_generators_equals_solo_trainings(generator):
+def test_population_of_class_generators_equals_solo_trainings(generator, one_by_one):
     config = augment_mnist.get_config("tiny")
     gen = per_class.generator_config(config, generator, latent_dim=2, seed=3)
     train, validation = class_images(0)
     _, _, stopping = generators.train(gen, train, validation, max_epochs=MAX_EPOCHS,
-                                      patience=PATIENCE, check_every=CHECK_EVERY)
+                                      patience=PATIENCE, check_every=CHECK_EVERY,
+                                      one_by_one=one_by_one)
     batch_size = min(gen.batch_size, min(len(x) for x in train))
     assert {len(x) // batch_size for x in train} == {1}  # one epoch length for all
     solo = make_solo_training(population.member_config(gen, 0), batch_size, 1)

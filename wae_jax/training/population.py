@@ -234,6 +234,38 @@ def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
     return population_step
 
 
+def make_member_update(config: ml_collections.ConfigDict, model: nn.Module,
+                       adversary: Optional[nn.Module]) -> Callable[..., tuple[TrainState,
+                                                                              jax.Array]]:
+    """What the population step does to one member, as a program of its own:
+    (member, its diverged_at, its batch, steps_per_epoch, last step) -> (member,
+    diverged_at), the member's state donated.
+
+    For a host loop over the members on a CPU, where XLA:CPU runs a convolution inside a
+    loop or cond body 16-25x slower than at a program's top level (a 14x14x64 -> 64 conv's
+    gradient: 1124 ms inside a cond, 68 ms outside), so the in-program loop needs the
+    'matmul' lowering: 0.6x the solo program's speed on the augmentation study's class
+    VAE (docs/results.md, session 14). Here the step sits at the top level, with whatever
+    lowering `model` has, on the member's own arrays (writing it back into stacked ones
+    copied them all: 2.3x the step). A member that is inactive (diverged, or past its last
+    step) is computed and discarded by a select, not skipped by a cond: callers skip the
+    members they know to be done.
+    """
+    @functools.partial(jax.jit, donate_argnums=0)
+    def member_update(member: TrainState, diverged_at: jax.Array, batch: Batch,
+                      epoch_length: jax.Array, last_step: jax.Array
+                      ) -> tuple[TrainState, jax.Array]:
+        active = (diverged_at == 0) & (member.step < last_step)
+        updated, metrics = steps.make_train_step(config, model, adversary, epoch_length)(
+            member, batch)
+        finite = _all_finite(metrics)
+        kept = jax.tree.map(lambda new, old: jnp.where(active & finite, new, old), updated,
+                            member)
+        return kept, jnp.where(active & ~finite, member.step + 1, diverged_at)
+
+    return member_update
+
+
 def _loop_over_members(fn: Callable, args: tuple, in_axes: tuple) -> tuple[Any, Any]:
     """jax.vmap(fn, in_axes)(*args) computed one member after another, where fn returns
     (its member's new args[0], metrics): a fori_loop that overwrites the stacked args[0]

@@ -24,10 +24,12 @@ class EarlyStopping(flax.struct.PyTreeNode):
 
 
 def start(params: Any) -> EarlyStopping:
+    """No check yet; best_params a copy of `params` (whose arrays the training step may
+    donate)."""
     num = jax.tree.leaves(params)[0].shape[0]
     zeros = jnp.zeros(num, jnp.int32)
-    return EarlyStopping(params, jnp.full(num, jnp.inf, jnp.float32), zeros, zeros, zeros,
-                         jnp.zeros(num, bool))
+    return EarlyStopping(jax.tree.map(jnp.copy, params), jnp.full(num, jnp.inf, jnp.float32),
+                         zeros, zeros, zeros, jnp.zeros(num, bool))
 
 
 @jax.jit

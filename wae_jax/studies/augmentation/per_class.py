@@ -79,7 +79,8 @@ def train_cell(config: ml_collections.ConfigDict, generator: str, latent_dim: in
     """Everything a cell selects, on its train and validation images only: returns
     ([(CNN model, its best parameters [1, ...]) per condition of `conditions`],
     generated images [C, N, ...]). The generators train as one population (vmapped, 1.7x
-    faster than one at a time in session 5; on a CPU now a loop over them, faster still);
+    faster than one at a time in session 5; on a CPU now each member's solo program in
+    turn, faster still: generators.train);
     the CNNs one at a time: as a population every member pays for the longest member's
     epochs (real + generated: ~25x the steps of real alone at 50 images), which made the
     CNNs 0.7x as fast (benchmarks/augment_cell.py, docs/results.md)."""
