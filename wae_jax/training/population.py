@@ -162,6 +162,18 @@ def _all_finite(metrics: Metrics) -> jax.Array:
     return jnp.all(jnp.stack([jnp.isfinite(v) for v in metrics.values()]), axis=0)
 
 
+def _active(diverged_at: jax.Array, step: jax.Array, last_step: jax.Array) -> jax.Array:
+    """Which members (or whether one member) still train: not diverged, not finished."""
+    return (diverged_at == 0) & (step < last_step)
+
+
+def _diverged_at(diverged_at: jax.Array, step: jax.Array, active: jax.Array,
+                 metrics: Metrics) -> jax.Array:
+    """diverged_at after an update at `step` that reported `metrics`: the update's
+    number where an active member's metrics turned non-finite, else unchanged."""
+    return jnp.where(active & ~_all_finite(metrics), step + 1, diverged_at)
+
+
 def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
                          adversary: Optional[nn.Module], steps_per_epoch: Sequence[int],
                          last_steps: Sequence[int], per_member_data: bool = False,
@@ -223,12 +235,11 @@ def make_population_step(config: ml_collections.ConfigDict, model: nn.Module,
     def population_step(state: PopulationState, batch: Batch,
                         enabled: Optional[jax.Array] = None
                         ) -> tuple[PopulationState, Metrics]:
-        active = (state.diverged_at == 0) & (state.members.step < last)
+        active = _active(state.diverged_at, state.members.step, last)
         if enabled is not None:
             active &= enabled
         members, metrics = all_members(state.members, batch, active)
-        diverged_at = jnp.where(active & ~_all_finite(metrics), state.members.step + 1,
-                                state.diverged_at)
+        diverged_at = _diverged_at(state.diverged_at, state.members.step, active, metrics)
         return PopulationState(members, diverged_at), metrics
 
     return population_step
@@ -255,13 +266,12 @@ def make_member_update(config: ml_collections.ConfigDict, model: nn.Module,
     def member_update(member: TrainState, diverged_at: jax.Array, batch: Batch,
                       epoch_length: jax.Array, last_step: jax.Array
                       ) -> tuple[TrainState, jax.Array]:
-        active = (diverged_at == 0) & (member.step < last_step)
+        active = _active(diverged_at, member.step, last_step)
         updated, metrics = steps.make_train_step(config, model, adversary, epoch_length)(
             member, batch)
-        finite = _all_finite(metrics)
-        kept = jax.tree.map(lambda new, old: jnp.where(active & finite, new, old), updated,
-                            member)
-        return kept, jnp.where(active & ~finite, member.step + 1, diverged_at)
+        keep = active & _all_finite(metrics)
+        kept = jax.tree.map(lambda new, old: jnp.where(keep, new, old), updated, member)
+        return kept, _diverged_at(diverged_at, member.step, active, metrics)
 
     return member_update
 

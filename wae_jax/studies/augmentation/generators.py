@@ -136,7 +136,8 @@ class MemberByMember:
 
     def __init__(self, config, model, adversary, epoch_steps, last_steps, data):
         self._update = population.make_member_update(config, model, adversary)
-        self._batch = jax.jit(lambda k, indices: {"image": jnp.take(data[k], indices, axis=0)})
+        self._batch = jax.jit(lambda k, indices: {
+            "image": member_batches.gather(data[k][None], indices[None])[0]})
         self._epoch_steps, self._last_steps = epoch_steps, last_steps
 
     def start(self, states: list[TrainState]) -> list[tuple[TrainState, jax.Array]]:
