@@ -76,12 +76,43 @@ def test_bad_flag_is_one_line_and_status_2(tmp_path, env):
     ("seeds", (-1,), "config.seeds=(-1,): use integers >= 0"),
     ("generators", ("gan",), "config.generators=('gan',): use some of"),
     ("latent_dims", (), "config.latent_dims=(): use positive integers"),
+    ("validation_fraction", 1.5, "config.validation_fraction=1.5: use a fraction in (0, 1)"),
+    ("generator_patience", 0, "config.generator_patience=0: use an integer >= 1"),
+    ("classifier.batch_size", 0, "config.classifier.batch_size=0: use an integer >= 1"),
+    ("classifier.patience", 0, "config.classifier.patience=0: use an integer >= 1"),
+    ("classifier.widths", (4, 4, 4), "config.classifier.widths=(4, 4, 4): use four conv"),
+    ("classifier.padding", "same", "config.classifier.padding='same': use one of"),
+    ("classifier.dropout_rate", 1.0, "config.classifier.dropout_rate=1.0: use a number in"),
 ])
 def test_bad_config_names_the_field(field, value, message):
     config = augment_mnist.get_config("tiny")
-    config[field] = value
+    *parents, name = field.split(".")
+    target = config[parents[0]] if parents else config
+    target[name] = value
     with pytest.raises(ConfigError, match=re.escape(message)):
         per_class.check_config(config)
+
+
+@pytest.mark.parametrize("name", ["augment_mnist", "augment_w2_mnist"])
+def test_an_unknown_classifier_field_is_refused(name):
+    config = importlib.import_module(f"configs.{name}").get_config("tiny")
+    config.classifier.pateince = 3
+    with pytest.raises(ConfigError, match=r"config.classifier.pateince: unknown field"):
+        CHECKS[config.study](config)
+
+
+def test_more_images_per_class_than_a_split_holds_is_refused_before_any_cell(data_dir):
+    """The fabricated data hold 64 train and 16 test images: 17 test images of a class, or
+    a training set of 1000, cannot be drawn."""
+    config = augment_mnist.get_config("tiny")
+    config.data_dir = data_dir
+    per_class.check_class_counts(config)
+    config.test_per_class = 17
+    with pytest.raises(ConfigError, match=re.escape("config.test_per_class=17: the test split")):
+        per_class.check_class_counts(config)
+    config.test_per_class, config.sizes = 1, (50, 1000)
+    with pytest.raises(ConfigError, match=re.escape("config.sizes=(50, 1000): the train split")):
+        per_class.check_class_counts(config)
 
 
 @pytest.mark.parametrize("name, args", [("augment_mnist", (None, "small", "tiny")),

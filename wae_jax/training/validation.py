@@ -26,12 +26,12 @@ class ConfigError(ValueError):
     """A config value the trainer cannot run with; the message names the field."""
 
 
-def _one_of(choices) -> Check:
+def one_of(choices) -> Check:
     choices = tuple(choices)
     return lambda v: None if v in choices else f"use one of {choices}"
 
 
-def _int(minimum: int) -> Check:
+def integer(minimum: int) -> Check:
     def check(v):
         if isinstance(v, bool) or not isinstance(v, int):
             return f"use an integer >= {minimum}"
@@ -39,7 +39,7 @@ def _int(minimum: int) -> Check:
     return check
 
 
-def _float(minimum: float, *, strict: bool) -> Check:
+def number(minimum: float, *, strict: bool) -> Check:
     bound = f"> {minimum}" if strict else f">= {minimum}"
 
     def check(v):
@@ -50,12 +50,12 @@ def _float(minimum: float, *, strict: bool) -> Check:
     return check
 
 
-def _unit_interval(v) -> Optional[str]:
+def unit_interval(v) -> Optional[str]:
     ok = isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1
     return None if ok else "use a number in [0, 1)"
 
 
-def _bool(v) -> Optional[str]:
+def boolean(v) -> Optional[str]:
     return None if isinstance(v, bool) else "use True or False"
 
 
@@ -67,7 +67,7 @@ def _config_dict(v) -> Optional[str]:
     return None if isinstance(v, ml_collections.ConfigDict) else "use a ConfigDict"
 
 
-def _sequence(item: Check) -> Check:
+def sequence_of(item: Check) -> Check:
     def check(v):
         if not isinstance(v, (tuple, list)):
             return "use a tuple"
@@ -77,59 +77,59 @@ def _sequence(item: Check) -> Check:
 
 
 FIELDS: dict[str, Check] = {
-    "method": _one_of(methods.METHODS),
-    "dataset": _one_of(data.DATASETS),
+    "method": one_of(methods.METHODS),
+    "dataset": one_of(data.DATASETS),
     "data_dir": _str,
-    "value_range": _one_of(VALUE_RANGES),
-    "random_flip": _bool,
-    "train_classes": _sequence(_int(0)),
-    "latent_dim": _int(1),
-    "prior_std": _float(0.0, strict=True),
-    "cost": _one_of(losses.COSTS),
-    "recon_scale": _float(0.0, strict=True),
-    "lambda_": _float(0.0, strict=False),
-    "lambda_growth": _float(0.0, strict=False),
-    "kernel": _one_of(losses.KERNELS),
-    "kernel_scales": _sequence(_float(0.0, strict=True)),
-    "batch_size": _int(1),
-    "num_epochs": _int(0),
-    "num_train_steps": _int(-1),
-    "seed": _int(0),
-    "data_seed": _int(-1),
-    "learning_rate": _float(0.0, strict=True),
-    "optimizer": _one_of(OPTIMIZERS),
-    "adam_b1": _unit_interval,
-    "adam_b2": _unit_interval,
-    "lr_decay_epochs": _sequence(_int(1)),
-    "lr_decay_factors": _sequence(_float(0.0, strict=True)),
-    "adversary_learning_rate": _float(0.0, strict=True),
-    "log_prior_trick": _bool,
-    "pretrain_encoder": _bool,
-    "pretrain_max_steps": _int(1),
-    "pretrain_loss_threshold": _float(0.0, strict=False),
-    "pretrain_batch_size": _int(2),
-    "input_noise_std": _float(0.0, strict=False),
-    "log_every_steps": _int(1),
-    "eval_every_steps": _int(1),
-    "checkpoint_every_steps": _int(1),
-    "keep_checkpoints": _int(1),
-    "num_eval_images": _int(2),
-    "progress_bar": _bool,
+    "value_range": one_of(VALUE_RANGES),
+    "random_flip": boolean,
+    "train_classes": sequence_of(integer(0)),
+    "latent_dim": integer(1),
+    "prior_std": number(0.0, strict=True),
+    "cost": one_of(losses.COSTS),
+    "recon_scale": number(0.0, strict=True),
+    "lambda_": number(0.0, strict=False),
+    "lambda_growth": number(0.0, strict=False),
+    "kernel": one_of(losses.KERNELS),
+    "kernel_scales": sequence_of(number(0.0, strict=True)),
+    "batch_size": integer(1),
+    "num_epochs": integer(0),
+    "num_train_steps": integer(-1),
+    "seed": integer(0),
+    "data_seed": integer(-1),
+    "learning_rate": number(0.0, strict=True),
+    "optimizer": one_of(OPTIMIZERS),
+    "adam_b1": unit_interval,
+    "adam_b2": unit_interval,
+    "lr_decay_epochs": sequence_of(integer(1)),
+    "lr_decay_factors": sequence_of(number(0.0, strict=True)),
+    "adversary_learning_rate": number(0.0, strict=True),
+    "log_prior_trick": boolean,
+    "pretrain_encoder": boolean,
+    "pretrain_max_steps": integer(1),
+    "pretrain_loss_threshold": number(0.0, strict=False),
+    "pretrain_batch_size": integer(2),
+    "input_noise_std": number(0.0, strict=False),
+    "log_every_steps": integer(1),
+    "eval_every_steps": integer(1),
+    "checkpoint_every_steps": integer(1),
+    "keep_checkpoints": integer(1),
+    "num_eval_images": integer(2),
+    "progress_bar": boolean,
     "sample_eval": _config_dict,
     "population": _config_dict,
     "model": _config_dict,
 }
 # config.sample_eval (configs/common.py: sample_eval_config).
 SAMPLE_EVAL_FIELDS: dict[str, Check] = {
-    "metrics": _sequence(_one_of(sample_metrics.METRICS)),
-    "every_steps": _int(1),
-    "num_samples": _int(2),
+    "metrics": sequence_of(one_of(sample_metrics.METRICS)),
+    "every_steps": integer(1),
+    "num_samples": integer(2),
     "reference_split": _str,
-    "reference_n": lambda v: None if v == 0 else _int(2)(v),
-    "select_on_test": _bool,
-    "keep_best": _one_of(("",) + tuple(sample_metrics.METRICS)),
-    "batch_size": _int(1),
-    "classifier_steps": _int(1),
+    "reference_n": lambda v: None if v == 0 else integer(2)(v),
+    "select_on_test": boolean,
+    "keep_best": one_of(("",) + tuple(sample_metrics.METRICS)),
+    "batch_size": integer(1),
+    "classifier_steps": integer(1),
 }
 
 
@@ -141,10 +141,10 @@ VARYING_FIELDS = ("seed", "learning_rate", "adversary_learning_rate", "lambda_",
 POPULATION_DATA = ("shared", "per_member")
 POPULATION_VECTORIZE = ("auto", "vmap", "loop")
 POPULATION_FIELDS: dict[str, Check] = {
-    "size": _int(1),
-    "data": _one_of(POPULATION_DATA),
-    "vectorize": _one_of(POPULATION_VECTORIZE),
-    **{field: _sequence(lambda v: None) for field in VARYING_FIELDS},
+    "size": integer(1),
+    "data": one_of(POPULATION_DATA),
+    "vectorize": one_of(POPULATION_VECTORIZE),
+    **{field: sequence_of(lambda v: None) for field in VARYING_FIELDS},
 }
 
 
@@ -152,7 +152,7 @@ def _fail(field: str, value: Any, fix: str) -> None:
     raise ConfigError(f"config.{field}={value!r}: {fix}")
 
 
-def _check_fields(config: ml_collections.ConfigDict, schema: dict[str, Check],
+def check_fields(config: ml_collections.ConfigDict, schema: dict[str, Check],
                   prefix: str = "") -> None:
     for field in config.keys():
         if field not in schema:
@@ -228,7 +228,7 @@ def _check_population(config: ml_collections.ConfigDict) -> None:
                 f"config.population.{field}: only {', '.join(VARYING_FIELDS)} can vary within "
                 f"a population ({field} changes array shapes or structure); train one "
                 f"population per value")
-    _check_fields(population, POPULATION_FIELDS, "population.")
+    check_fields(population, POPULATION_FIELDS, "population.")
     for field in VARYING_FIELDS:
         values = tuple(population[field])
         if not values:
@@ -272,8 +272,8 @@ def _check_model(config: ml_collections.ConfigDict, image_shape: tuple[int, int,
 
 def validate_config(config: ml_collections.ConfigDict, device_count: int) -> None:
     """Raises ConfigError for the first bad field; returns None for a runnable config."""
-    _check_fields(config, FIELDS)
-    _check_fields(config.sample_eval, SAMPLE_EVAL_FIELDS, "sample_eval.")
+    check_fields(config, FIELDS)
+    check_fields(config.sample_eval, SAMPLE_EVAL_FIELDS, "sample_eval.")
     _check_population(config)
     _check_classes(config)
     _check_combinations(config, device_count)

@@ -25,9 +25,38 @@ import optax
 from wae_jax.data.affine_augmentation import random_affine
 from wae_jax.models.classifier import Classifier
 from wae_jax.studies.augmentation import early_stopping, member_batches
-from wae_jax.training import population
+from wae_jax.training import population, validation
 
 Arrays = tuple[np.ndarray, np.ndarray]
+
+
+def _four_widths(value: Any) -> str | None:
+    problem = validation.sequence_of(validation.integer(1))(value)
+    return problem or (None if len(value) == 4 else "use four conv widths")
+
+
+# config.classifier of both studies (configs/augment_*.py: classifier_config).
+SETTINGS_FIELDS: dict[str, validation.Check] = {
+    "num_classes": validation.integer(2),
+    "widths": _four_widths,
+    "hidden": validation.integer(1),
+    "dropout_rate": validation.unit_interval,
+    "learning_rate": validation.number(0.0, strict=True),
+    "padding": validation.one_of(("SAME", "VALID")),
+    "batch_size": validation.integer(1),
+    "min_steps_per_epoch": validation.integer(1),
+    "generated_per_epoch": validation.integer(0),
+    "max_epochs": validation.integer(1),
+    "patience": validation.integer(1),  # 0 would stop every member at its first check
+    "max_rotation_degrees": validation.number(0.0, strict=False),
+    "max_shift_fraction": validation.unit_interval,
+    "data_seed": validation.integer(0),
+}
+
+
+def check_settings(settings: ml_collections.ConfigDict) -> None:
+    """Raises validation.ConfigError naming config.classifier's first bad or unknown field."""
+    validation.check_fields(settings, SETTINGS_FIELDS, prefix="classifier.")
 
 
 class ClassifierState(flax.struct.PyTreeNode):

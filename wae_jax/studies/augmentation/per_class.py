@@ -153,19 +153,40 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         "generated_per_class": (config.generated_per_class >= 1, "use an integer >= 1"),
         "generator_check_every": (config.generator_check_every >= 1, "use an integer >= 1"),
         "test_per_class": (config.test_per_class >= 1, "use an integer >= 1"),
+        "validation_fraction": (0 < config.validation_fraction < 1,
+                                "use a fraction in (0, 1)"),
+        "generator_max_epochs": (config.generator_max_epochs >= 1, "use an integer >= 1"),
+        "generator_patience": (config.generator_patience >= 1, "use an integer >= 1"),
     }
     for field, (ok, fix) in checks.items():
         if not ok:
             raise validation.ConfigError(f"config.{field}={config[field]!r}: {fix}")
+    classifiers.check_settings(config.classifier)
     for generator in config.generators:
         for latent_dim in config.latent_dims:
             generator_config(config, generator, latent_dim, config.seeds[0])
+
+
+def check_class_counts(config: ml_collections.ConfigDict) -> None:
+    """Raises ConfigError if a split has too few images of some class for the largest
+    training set or for test_per_class, before the grid starts rather than at that cell."""
+    asked = {"train": ("sizes", max(config.sizes) // config.classifier.num_classes),
+             "test": ("test_per_class", config.test_per_class)}
+    for split, (field, per_class) in asked.items():
+        _, labels = arrays.load_arrays(config.dataset, split, config.data_dir or None)
+        fewest = int(np.bincount(labels).min())
+        if per_class > fewest:
+            most = fewest * config.classifier.num_classes if field == "sizes" else fewest
+            raise validation.ConfigError(
+                f"config.{field}={config[field]!r}: the {split} split has {fewest} images of "
+                f"its smallest class; use at most {most}")
 
 
 def run(config: ml_collections.ConfigDict, workdir: str) -> None:
     """Runs every unfinished cell of the config's grid, appending to workdir/results.csv,
     then writes the tables and figures of all rows so far."""
     check_config(config)
+    check_class_counts(config)
     csv_path = os.path.join(workdir, "results.csv")
     test = None
     for cell in cells(config):

@@ -369,6 +369,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         raise validation.ConfigError(
             f"config.groups={tuple(config.groups)!r}: use indices 0..{count - 1} (groups of "
             f"~{config.runs_per_population} runs), or () for all")
+    classifiers.check_settings(config.classifier)
     for objective in config.objectives:
         validation.validate_config(population_config(config, objective), device_count=1)
 
