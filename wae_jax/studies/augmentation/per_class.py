@@ -22,7 +22,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from wae_jax.data import arrays, subsets
+from wae_jax.data import arrays, catalog, subsets
 from wae_jax.evaluation.classification import macro_f1
 from wae_jax.training import validation
 from wae_jax.studies.augmentation import classifiers, generators, reports, results
@@ -140,7 +140,9 @@ def cells(config: ml_collections.ConfigDict) -> Iterator[results.Cell]:
 def check_config(config: ml_collections.ConfigDict) -> None:
     """Raises ConfigError naming the first bad field, before any work."""
     num_classes = config.classifier.num_classes
+    labelled = tuple(name for name, spec in catalog.DATASETS.items() if spec.labelled)
     checks = {
+        "dataset": (config.dataset in labelled, f"use a labelled dataset: one of {labelled}"),
         "generators": (all(g in config.generator_settings for g in config.generators)
                        and len(config.generators) > 0,
                        f"use some of {tuple(config.generator_settings)}"),
