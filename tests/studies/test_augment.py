@@ -77,6 +77,7 @@ def test_bad_flag_is_one_line_and_status_2(tmp_path, env):
     ("generators", ("gan",), "config.generators=('gan',): use some of"),
     ("latent_dims", (), "config.latent_dims=(): use positive integers"),
     ("dataset", "celeb_a_64", "config.dataset='celeb_a_64': use a labelled dataset"),
+    ("classifier.num_classes", 0, "config.classifier.num_classes=0: use an integer >= 2"),
     ("validation_fraction", 1.5, "config.validation_fraction=1.5: use a fraction in (0, 1)"),
     ("generator_patience", 0, "config.generator_patience=0: use an integer >= 1"),
     ("classifier.batch_size", 0, "config.classifier.batch_size=0: use an integer >= 1"),

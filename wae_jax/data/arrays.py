@@ -51,7 +51,8 @@ def load_arrays(name: str, split: str,
 
 
 @functools.lru_cache(maxsize=8)  # a population's members ask for the same labels
-def _labels(name: str, split: str, data_dir: str | None) -> np.ndarray:
+def split_labels(name: str, split: str, data_dir: str | None = None) -> np.ndarray:
+    """A whole split's labels (int64 [N], read-only), read once per process."""
     labels = load_arrays(name, split, data_dir)[1]
     labels.setflags(write=False)
     return labels
@@ -62,7 +63,7 @@ def record_indices(name: str, split: str, classes: Sequence[int],
     """The records of a split whose label is in `classes` (all of them for ())."""
     if not classes:
         return np.arange(num_examples(name, split, data_dir), dtype=np.int64)
-    labels = _labels(name, split, None if data_dir is None else str(data_dir))
+    labels = split_labels(name, split, None if data_dir is None else str(data_dir))
     if missing := sorted(set(classes) - set(np.unique(labels).tolist())):
         raise ValueError(f"classes {missing} do not occur in {name} {split}; pick from "
                          f"{np.unique(labels).tolist()}")

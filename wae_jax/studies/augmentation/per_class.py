@@ -139,6 +139,7 @@ def cells(config: ml_collections.ConfigDict) -> Iterator[results.Cell]:
 
 def check_config(config: ml_collections.ConfigDict) -> None:
     """Raises ConfigError naming the first bad field, before any work."""
+    classifiers.check_settings(config.classifier)  # first: num_classes divides below
     num_classes = config.classifier.num_classes
     labelled = tuple(name for name, spec in catalog.DATASETS.items() if spec.labelled)
     checks = {
@@ -163,7 +164,6 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     for field, (ok, fix) in checks.items():
         if not ok:
             raise validation.ConfigError(f"config.{field}={config[field]!r}: {fix}")
-    classifiers.check_settings(config.classifier)
     for generator in config.generators:
         for latent_dim in config.latent_dims:
             generator_config(config, generator, latent_dim, config.seeds[0])
@@ -171,11 +171,12 @@ def check_config(config: ml_collections.ConfigDict) -> None:
 
 def check_class_counts(config: ml_collections.ConfigDict) -> None:
     """Raises ConfigError if a split has too few images of some class for the largest
-    training set or for test_per_class, before the grid starts rather than at that cell."""
+    training set or for test_per_class: checked before the first cell that runs, not at
+    the cell that would need them."""
     asked = {"train": ("sizes", max(config.sizes) // config.classifier.num_classes),
              "test": ("test_per_class", config.test_per_class)}
     for split, (field, per_class) in asked.items():
-        _, labels = arrays.load_arrays(config.dataset, split, config.data_dir or None)
+        labels = arrays.split_labels(config.dataset, split, config.data_dir or None)
         fewest = int(np.bincount(labels).min())
         if per_class > fewest:
             most = fewest * config.classifier.num_classes if field == "sizes" else fewest
@@ -188,7 +189,6 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> None:
     """Runs every unfinished cell of the config's grid, appending to workdir/results.csv,
     then writes the tables and figures of all rows so far."""
     check_config(config)
-    check_class_counts(config)
     csv_path = os.path.join(workdir, "results.csv")
     test = None
     for cell in cells(config):
@@ -197,7 +197,9 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> None:
             logging.info("cell %s: done, skipped", cell)
             continue
         generator, latent_dim, size, seed = cell
-        test = load_test(config) if test is None else test
+        if test is None:  # the first cell to run
+            check_class_counts(config)
+            test = load_test(config)
         start = time.time()
         train, validation_set = subsets.reduced_train_validation(
             config.dataset, size, seed=seed, validation_fraction=config.validation_fraction,
