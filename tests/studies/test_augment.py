@@ -65,19 +65,28 @@ def test_tiny_run_writes_every_output(tiny_run):
 def test_bad_flag_is_one_line_and_status_2(tmp_path, env):
     result = augment(env, tmp_path, CONFIG, "--sizes=55")
     assert result.returncode == 2
-    assert result.stderr.strip() == ("error: config.sizes=(55,): use positive multiples of "
-                                     "the 10 classes")
+    assert result.stderr.strip() == ("error: config.sizes=(55,): entries [55]: use a positive "
+                                     "multiple of the 10 classes")
     result = augment(env, tmp_path, CONFIG, "--groups=0")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: --groups: config.study='per_class' has no groups"
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("seeds", (-1,), "config.seeds=(-1,): use integers >= 0"),
-    ("generators", ("gan",), "config.generators=('gan',): use some of"),
-    ("latent_dims", (), "config.latent_dims=(): use positive integers"),
+    ("seeds", (-1,), "config.seeds=(-1,): entries [-1]: use an integer >= 0"),
+    ("seeds", (), "config.seeds=(): use at least one entry"),
+    ("generators", ("gan",), "config.generators=('gan',): entries ['gan']: use one of"),
+    ("latent_dims", (), "config.latent_dims=(): use at least one entry"),
+    ("latent_dims", (2, 0), "config.latent_dims=(2, 0): entries [0]: use an integer >= 1"),
+    ("sizes", (50, 55), "config.sizes=(50, 55): entries [55]: use a positive multiple of"),
+    ("sizes", ("50",), "config.sizes=('50',): entries ['50']: use a positive multiple of"),
     ("dataset", "celeb_a_64", "config.dataset='celeb_a_64': use a labelled dataset"),
     ("classifier.num_classes", 0, "config.classifier.num_classes=0: use an integer >= 2"),
+    ("classifier.num_classes", 5, "config.classifier.num_classes=5: mnist has 10 classes; "
+                                  "use 10"),
+    ("validation_fraction", 0.0, "config.validation_fraction=0.0: use a fraction in (0, 1)"),
+    ("generated_per_class", 0, "config.generated_per_class=0: use an integer >= 1"),
+    ("test_per_class", 0, "config.test_per_class=0: use an integer >= 1"),
     ("validation_fraction", 1.5, "config.validation_fraction=1.5: use a fraction in (0, 1)"),
     ("generator_patience", 0, "config.generator_patience=0: use an integer >= 1"),
     ("classifier.batch_size", 0, "config.classifier.batch_size=0: use an integer >= 1"),
@@ -96,10 +105,12 @@ def test_bad_config_names_the_field(field, value, message):
 
 
 @pytest.mark.parametrize("name", ["augment_mnist", "augment_w2_mnist"])
-def test_an_unknown_classifier_field_is_refused(name):
+@pytest.mark.parametrize("field", ["classifier.pateince", "generator_patiance"])
+def test_an_unknown_field_is_refused(name, field):
     config = importlib.import_module(f"configs.{name}").get_config("tiny")
-    config.classifier.pateince = 3
-    with pytest.raises(ConfigError, match=r"config.classifier.pateince: unknown field"):
+    *parents, leaf = field.split(".")
+    (config[parents[0]] if parents else config)[leaf] = 3
+    with pytest.raises(ConfigError, match=re.escape(f"config.{field}: unknown field")):
         CHECKS[config.study](config)
 
 

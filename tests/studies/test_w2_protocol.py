@@ -111,7 +111,7 @@ def test_tiny_run_writes_both_csvs_and_the_tables(tmp_path, data_dir):
 def test_bad_w2_config_names_the_field():
     config = augment_w2_mnist.get_config("tiny")
     config.num_runs = 1
-    with pytest.raises(ConfigError, match=r"config.num_runs=1: use at least 2"):
+    with pytest.raises(ConfigError, match=r"config.num_runs=1: use an integer >= 2"):
         w2_protocol.check_config(config)
     config = augment_w2_mnist.get_config("tiny")
     config.runs_per_population = 3
@@ -125,6 +125,46 @@ def test_bad_w2_config_names_the_field():
     config.test_metrics = ("classifier_fd", "fid")
     with pytest.raises(ConfigError, match=r"config.test_metrics=.*inception_metrics"):
         w2_protocol.check_config(config)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("holdout", 3005, "config.holdout=3005: use a positive multiple of the 10 classes"),
+    ("train_sizes", (), "config.train_sizes=(): use at least one entry"),
+    ("train_sizes", (20, 25), "config.train_sizes=(20, 25): entries [25]: use a positive"),
+    ("generated_images", 0, "config.generated_images=0: use an integer >= 1"),
+    ("eval_samples", 1, "config.eval_samples=1: use an integer >= 2"),
+    ("seeds", (), "config.seeds=(): use at least one entry"),
+    ("objectives", ("wae",), "config.objectives=('wae',): entries ['wae']: use one of"),
+    ("inception_metrics", ("classifier_fd",), "config.inception_metrics=('classifier_fd',)"),
+    ("dataset", "celeb_a_64", "config.dataset='celeb_a_64': use a labelled dataset"),
+    ("classifier.num_classes", 5, "config.classifier.num_classes=5: mnist has 10 classes"),
+])
+def test_every_w2_field_is_checked_before_any_work(field, value, message):
+    """Before, a bad holdout, train size or sample count failed after all the runs."""
+    config = augment_w2_mnist.get_config("tiny")
+    *parents, leaf = field.split(".")
+    (config[parents[0]] if parents else config)[leaf] = value
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        w2_protocol.check_config(config)
+
+
+def test_split_sizes_the_data_cannot_hold_are_refused(data_dir, monkeypatch):
+    """The fabricated train split has 6 images of its smallest class, the test split 1."""
+    config = augment_w2_mnist.get_config("tiny")
+    config.data_dir, config.train_sizes, config.holdout = data_dir, (20, 60), 10
+    w2_protocol.check_split_sizes(config)
+    config.train_sizes = (20, 70)
+    with pytest.raises(ConfigError, match=re.escape(
+            "config.train_sizes=(20, 70): the train split has 6 images of its smallest "
+            "class; use at most 60")):
+        w2_protocol.check_split_sizes(config)
+    monkeypatch.setattr(w2_protocol.arrays, "num_examples", lambda *args: 70)
+    w2_protocol.check_split_sizes(config)  # the whole split is taken, not drawn
+    config.holdout = 20
+    with pytest.raises(ConfigError, match=re.escape(
+            "config.holdout=20: the test split has 1 images of its smallest class; use at "
+            "most 10")):
+        w2_protocol.check_split_sizes(config)
 
 
 def test_each_metric_group_is_scored_once_with_its_own_sample_count(tmp_path, monkeypatch):

@@ -59,12 +59,17 @@ def boolean(v) -> Optional[str]:
     return None if isinstance(v, bool) else "use True or False"
 
 
-def _str(v) -> Optional[str]:
+def string(v) -> Optional[str]:
     return None if isinstance(v, str) else "use a string"
 
 
-def _config_dict(v) -> Optional[str]:
+def config_dict(v) -> Optional[str]:
     return None if isinstance(v, ml_collections.ConfigDict) else "use a ConfigDict"
+
+
+def nonempty(check: Check) -> Check:
+    """`check`, and at least one entry (a study grid with no seeds is no grid)."""
+    return lambda v: check(v) or (None if len(v) else "use at least one entry")
 
 
 def sequence_of(item: Check) -> Check:
@@ -79,7 +84,7 @@ def sequence_of(item: Check) -> Check:
 FIELDS: dict[str, Check] = {
     "method": one_of(methods.METHODS),
     "dataset": one_of(data.DATASETS),
-    "data_dir": _str,
+    "data_dir": string,
     "value_range": one_of(VALUE_RANGES),
     "random_flip": boolean,
     "train_classes": sequence_of(integer(0)),
@@ -115,16 +120,16 @@ FIELDS: dict[str, Check] = {
     "keep_checkpoints": integer(1),
     "num_eval_images": integer(2),
     "progress_bar": boolean,
-    "sample_eval": _config_dict,
-    "population": _config_dict,
-    "model": _config_dict,
+    "sample_eval": config_dict,
+    "population": config_dict,
+    "model": config_dict,
 }
 # config.sample_eval (configs/common.py: sample_eval_config).
 SAMPLE_EVAL_FIELDS: dict[str, Check] = {
     "metrics": sequence_of(one_of(sample_metrics.METRICS)),
     "every_steps": integer(1),
     "num_samples": integer(2),
-    "reference_split": _str,
+    "reference_split": string,
     "reference_n": lambda v: None if v == 0 else integer(2)(v),
     "select_on_test": boolean,
     "keep_best": one_of(("",) + tuple(sample_metrics.METRICS)),

@@ -22,10 +22,11 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from wae_jax.data import arrays, catalog, subsets
+from wae_jax.data import arrays, subsets
 from wae_jax.evaluation.classification import macro_f1
 from wae_jax.training import validation
-from wae_jax.studies.augmentation import classifiers, generators, reports, results
+from wae_jax.studies.augmentation import (classifiers, generators, reports, results,
+                                         study_checks)
 
 Arrays = tuple[np.ndarray, np.ndarray]
 CONDITION_SETTINGS = {"cnn": (False, False), "vae": (True, False), "aug": (False, True),
@@ -137,33 +138,41 @@ def cells(config: ml_collections.ConfigDict) -> Iterator[results.Cell]:
                     yield (generator, latent_dim, size, seed)
 
 
-def check_config(config: ml_collections.ConfigDict) -> None:
-    """Raises ConfigError naming the first bad field, before any work."""
-    classifiers.check_settings(config.classifier)  # first: num_classes divides below
-    num_classes = config.classifier.num_classes
-    labelled = tuple(name for name, spec in catalog.DATASETS.items() if spec.labelled)
-    checks = {
-        "dataset": (config.dataset in labelled, f"use a labelled dataset: one of {labelled}"),
-        "generators": (all(g in config.generator_settings for g in config.generators)
-                       and len(config.generators) > 0,
-                       f"use some of {tuple(config.generator_settings)}"),
-        "latent_dims": (len(config.latent_dims) > 0 and min(config.latent_dims) >= 1,
-                        "use positive integers"),
-        "sizes": (len(config.sizes) > 0 and all(s > 0 and s % num_classes == 0
-                                                for s in config.sizes),
-                  f"use positive multiples of the {num_classes} classes"),
-        "seeds": (len(config.seeds) > 0 and min(config.seeds) >= 0, "use integers >= 0"),
-        "generated_per_class": (config.generated_per_class >= 1, "use an integer >= 1"),
-        "generator_check_every": (config.generator_check_every >= 1, "use an integer >= 1"),
-        "test_per_class": (config.test_per_class >= 1, "use an integer >= 1"),
-        "validation_fraction": (0 < config.validation_fraction < 1,
-                                "use a fraction in (0, 1)"),
-        "generator_max_epochs": (config.generator_max_epochs >= 1, "use an integer >= 1"),
-        "generator_patience": (config.generator_patience >= 1, "use an integer >= 1"),
+def _open_fraction(v) -> str | None:
+    ok = validation.number(0.0, strict=True)(v) is None and v < 1
+    return None if ok else "use a fraction in (0, 1)"
+
+
+def _fields(config: ml_collections.ConfigDict) -> dict[str, validation.Check]:
+    """The schema of the study's top-level config (configs/augment_mnist.py)."""
+    positive = validation.integer(1)
+    generators = lambda v: validation.one_of(config.generator_settings.keys())(v)
+    return {
+        "study": validation.one_of(("per_class",)),
+        "dataset": validation.string,  # labelled, with the CNN's classes: check_dataset
+        "data_dir": validation.string,
+        "generator_settings": validation.config_dict,  # before generators: their names
+        "generators": validation.nonempty(validation.sequence_of(generators)),
+        "latent_dims": validation.nonempty(validation.sequence_of(positive)),
+        "sizes": validation.nonempty(validation.sequence_of(
+            study_checks.multiple_of_classes(config.classifier.num_classes))),
+        "seeds": validation.nonempty(validation.sequence_of(validation.integer(0))),
+        "validation_fraction": _open_fraction,
+        "test_per_class": positive,
+        "generated_per_class": positive,
+        "generator_max_epochs": positive,
+        "generator_check_every": positive,
+        "generator_patience": positive,
+        "generator": validation.config_dict,
+        "classifier": validation.config_dict,
     }
-    for field, (ok, fix) in checks.items():
-        if not ok:
-            raise validation.ConfigError(f"config.{field}={config[field]!r}: {fix}")
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+    """Raises ConfigError naming the first bad or unknown field, before any work."""
+    classifiers.check_settings(config.classifier)  # first: the sizes' check reads it
+    validation.check_fields(config, _fields(config))
+    study_checks.check_dataset(config)
     for generator in config.generators:
         for latent_dim in config.latent_dims:
             generator_config(config, generator, latent_dim, config.seeds[0])
@@ -173,16 +182,11 @@ def check_class_counts(config: ml_collections.ConfigDict) -> None:
     """Raises ConfigError if a split has too few images of some class for the largest
     training set or for test_per_class: checked before the first cell that runs, not at
     the cell that would need them."""
-    asked = {"train": ("sizes", max(config.sizes) // config.classifier.num_classes),
-             "test": ("test_per_class", config.test_per_class)}
-    for split, (field, per_class) in asked.items():
-        labels = arrays.split_labels(config.dataset, split, config.data_dir or None)
-        fewest = int(np.bincount(labels).min())
-        if per_class > fewest:
-            most = fewest * config.classifier.num_classes if field == "sizes" else fewest
-            raise validation.ConfigError(
-                f"config.{field}={config[field]!r}: the {split} split has {fewest} images of "
-                f"its smallest class; use at most {most}")
+    study_checks.check_drawable(config, "sizes", "train",
+                                max(config.sizes) // config.classifier.num_classes,
+                                of_total=True)
+    study_checks.check_drawable(config, "test_per_class", "test", config.test_per_class,
+                                of_total=False)
 
 
 def run(config: ml_collections.ConfigDict, workdir: str) -> None:

@@ -37,14 +37,14 @@ import numpy as np
 from absl import logging
 
 from wae_jax import data, models, workdir_evaluation
-from wae_jax.data import subsets
+from wae_jax.data import arrays, subsets
 from wae_jax.evaluation import sample_metrics
 from wae_jax.evaluation.proxy_classifier import proxy_classifier
 from wae_jax.evaluation.significance import wilcoxon_table
 from wae_jax.training import (checkpointing, experiment, methods, population,
                               population_trainer, steps, validation, workdir_lock)
 from wae_jax.training.metrics_writer import read_jsonl
-from wae_jax.studies.augmentation import classifiers
+from wae_jax.studies.augmentation import classifiers, study_checks
 
 RUN_COLUMNS = ("dataset", "objective", "member", "seed", "lambda", "T_final", "flagged",
                "kl_final", "collapsed", "diverged", "selection_metric", "selection_value")
@@ -341,37 +341,74 @@ def accuracy_significance(config: ml_collections.ConfigDict, results: list[dict]
             *wilcoxon_table({o: [by_cell[c][o] for c in cells] for o in names})]
 
 
-def check_config(config: ml_collections.ConfigDict) -> None:
-    """Raises ConfigError naming the first bad field, before any work."""
-    problems = {
-        "objectives": (bool(config.objectives) and set(config.objectives) <= {"vae", "w2vae"},
-                       "use vae and/or w2vae"),
-        "num_runs": (config.num_runs >= 2, "use at least 2 (a population)"),
-        "runs_per_population": (2 <= config.runs_per_population <= config.num_runs,
-                                "use 2 to num_runs runs per population"),
-        "lambda_max": (config.lambda_max > 0, "use a positive bound"),
-        "training.sample_eval.metrics": (bool(config.training.sample_eval.metrics),
-                                         "the selection needs one, e.g. ('classifier_fd',)"),
-        "test_metrics": (not INCEPTION_METRICS & set(config.test_metrics),
-                         f"list {sorted(INCEPTION_METRICS)} in inception_metrics (own sample "
-                         "count)"),
-        "inception_metrics": (set(config.inception_metrics) <= INCEPTION_METRICS,
-                              f"use some of {sorted(INCEPTION_METRICS)}"),
-        "inception_samples": (not config.inception_metrics or config.inception_samples >= 2,
-                              "use at least 2 samples per run"),
+def _test_metrics(v) -> Optional[str]:
+    problem = validation.sequence_of(validation.one_of(sample_metrics.METRICS))(v)
+    if problem or not INCEPTION_METRICS & set(v):
+        return problem
+    return f"list {sorted(INCEPTION_METRICS)} in inception_metrics (own sample count)"
+
+
+def _fields(config: ml_collections.ConfigDict) -> dict[str, validation.Check]:
+    """The schema of the study's top-level config (configs/augment_w2_mnist.py)."""
+    positive, at_least_2 = validation.integer(1), validation.integer(2)
+    per_class = study_checks.multiple_of_classes(config.classifier.num_classes)
+    return {
+        "study": validation.one_of(("w2_protocol",)),
+        "dataset": validation.string,  # labelled, with the CNN's classes: check_dataset
+        "data_dir": validation.string,
+        "objectives": validation.nonempty(validation.sequence_of(
+            validation.one_of(("vae", "w2vae")))),
+        "num_runs": at_least_2,  # a population
+        "runs_per_population": at_least_2,  # and at most num_runs: check_config
+        "groups": validation.sequence_of(validation.integer(0)),
+        "lambda_max": validation.number(0.0, strict=True),
+        "lambda_seed": validation.integer(0),
+        "eval_samples": at_least_2,
+        "test_metrics": _test_metrics,
+        "inception_metrics": validation.sequence_of(validation.one_of(
+            sorted(INCEPTION_METRICS))),
+        "inception_samples": at_least_2,
+        "inception_reference_n": validation.integer(0),
+        "generated_images": positive,
+        "train_sizes": validation.nonempty(validation.sequence_of(per_class)),
+        "seeds": validation.nonempty(validation.sequence_of(validation.integer(0))),
+        "holdout": per_class,
+        "training": validation.config_dict,
+        "classifier": validation.config_dict,
     }
-    for field, (ok, fix) in problems.items():
-        if not ok:
-            value = config.training.sample_eval.metrics if "." in field else config[field]
-            raise validation.ConfigError(f"config.{field}={value!r}: {fix}")
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+    """Raises ConfigError naming the first bad or unknown field, before any work."""
+    classifiers.check_settings(config.classifier)  # first: the sizes' checks read it
+    validation.check_fields(config, _fields(config))
+    study_checks.check_dataset(config)
+    if config.runs_per_population > config.num_runs:
+        raise validation.ConfigError(f"config.runs_per_population={config.runs_per_population}"
+                                     ": use 2 to num_runs runs per population")
+    if not config.training.sample_eval.metrics:
+        raise validation.ConfigError(
+            f"config.training.sample_eval.metrics={config.training.sample_eval.metrics!r}: "
+            "the selection needs one, e.g. ('classifier_fd',)")
     count = len(run_groups(config))
     if not set(config.groups) <= set(range(count)):
         raise validation.ConfigError(
             f"config.groups={tuple(config.groups)!r}: use indices 0..{count - 1} (groups of "
             f"~{config.runs_per_population} runs), or () for all")
-    classifiers.check_settings(config.classifier)
     for objective in config.objectives:
         validation.validate_config(population_config(config, objective), device_count=1)
+
+
+def check_split_sizes(config: ml_collections.ConfigDict) -> None:
+    """Raises ConfigError if a split has too few images of some class for the largest
+    stratified real subset (the whole split is taken as it is) or for the holdout."""
+    whole = arrays.num_examples(config.dataset, "train", config.data_dir or None)
+    stratified = [size for size in config.train_sizes if size != whole]
+    num_classes = config.classifier.num_classes
+    study_checks.check_drawable(config, "train_sizes", "train",
+                                max(stratified, default=0) // num_classes, of_total=True)
+    study_checks.check_drawable(config, "holdout", "test", config.holdout // num_classes,
+                                of_total=True)
 
 
 def read_runs(config: ml_collections.ConfigDict, workdir: str) -> list[dict]:
@@ -455,6 +492,7 @@ def restored_best(config: ml_collections.ConfigDict, row: dict, workdir: str) ->
 
 def run(config: ml_collections.ConfigDict, workdir: str) -> None:
     check_config(config)
+    check_split_sizes(config)
     for objective in config.objectives:
         train_groups(config, objective, workdir)
     # Processes on disjoint --groups that end together take the rest in turn: the
