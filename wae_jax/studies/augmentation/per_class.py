@@ -149,14 +149,12 @@ def _fields(config: ml_collections.ConfigDict) -> dict[str, validation.Check]:
     generators = lambda v: validation.one_of(config.generator_settings.keys())(v)
     return {
         "study": validation.one_of(("per_class",)),
-        "dataset": validation.string,  # labelled, with the CNN's classes: check_dataset
-        "data_dir": validation.string,
+        **study_checks.COMMON_FIELDS,
         "generator_settings": validation.config_dict,  # before generators: their names
         "generators": validation.nonempty(validation.sequence_of(generators)),
         "latent_dims": validation.nonempty(validation.sequence_of(positive)),
         "sizes": validation.nonempty(validation.sequence_of(
             study_checks.multiple_of_classes(config.classifier.num_classes))),
-        "seeds": validation.nonempty(validation.sequence_of(validation.integer(0))),
         "validation_fraction": _open_fraction,
         "test_per_class": positive,
         "generated_per_class": positive,
@@ -164,15 +162,12 @@ def _fields(config: ml_collections.ConfigDict) -> dict[str, validation.Check]:
         "generator_check_every": positive,
         "generator_patience": positive,
         "generator": validation.config_dict,
-        "classifier": validation.config_dict,
     }
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
     """Raises ConfigError naming the first bad or unknown field, before any work."""
-    classifiers.check_settings(config.classifier)  # first: the sizes' check reads it
-    validation.check_fields(config, _fields(config))
-    study_checks.check_dataset(config)
+    study_checks.check_fields(config, _fields)
     for generator in config.generators:
         for latent_dim in config.latent_dims:
             generator_config(config, generator, latent_dim, config.seeds[0])

@@ -2,13 +2,33 @@
 classes, and whether a split holds the images per class that a field asks for. Both run
 before any work, so a bad value fails in seconds rather than after hours of training."""
 
+from typing import Callable
+
 import ml_collections
 import numpy as np
 
 from wae_jax.data import arrays, catalog
+from wae_jax.studies.augmentation import classifiers
 from wae_jax.training import validation
 
 LABELLED = tuple(name for name, spec in catalog.DATASETS.items() if spec.labelled)
+# The top-level fields of both studies' configs (configs/augment_*.py).
+COMMON_FIELDS: dict[str, validation.Check] = {
+    "dataset": validation.string,  # labelled, with the CNN's classes: check_dataset
+    "data_dir": validation.string,
+    "seeds": validation.nonempty(validation.sequence_of(validation.integer(0))),
+    "classifier": validation.config_dict,
+}
+
+
+def check_fields(config: ml_collections.ConfigDict,
+                 schema: Callable[[ml_collections.ConfigDict], dict[str, validation.Check]]
+                 ) -> None:
+    """config.classifier first (a study's schema reads its num_classes), then every
+    top-level field against the study's schema, then the dataset against the CNN."""
+    classifiers.check_settings(config.classifier)
+    validation.check_fields(config, schema(config))
+    check_dataset(config)
 
 
 def check_dataset(config: ml_collections.ConfigDict) -> None:

@@ -354,8 +354,7 @@ def _fields(config: ml_collections.ConfigDict) -> dict[str, validation.Check]:
     per_class = study_checks.multiple_of_classes(config.classifier.num_classes)
     return {
         "study": validation.one_of(("w2_protocol",)),
-        "dataset": validation.string,  # labelled, with the CNN's classes: check_dataset
-        "data_dir": validation.string,
+        **study_checks.COMMON_FIELDS,
         "objectives": validation.nonempty(validation.sequence_of(
             validation.one_of(("vae", "w2vae")))),
         "num_runs": at_least_2,  # a population
@@ -371,18 +370,14 @@ def _fields(config: ml_collections.ConfigDict) -> dict[str, validation.Check]:
         "inception_reference_n": validation.integer(0),
         "generated_images": positive,
         "train_sizes": validation.nonempty(validation.sequence_of(per_class)),
-        "seeds": validation.nonempty(validation.sequence_of(validation.integer(0))),
         "holdout": per_class,
         "training": validation.config_dict,
-        "classifier": validation.config_dict,
     }
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
     """Raises ConfigError naming the first bad or unknown field, before any work."""
-    classifiers.check_settings(config.classifier)  # first: the sizes' checks read it
-    validation.check_fields(config, _fields(config))
-    study_checks.check_dataset(config)
+    study_checks.check_fields(config, _fields)
     if config.runs_per_population > config.num_runs:
         raise validation.ConfigError(f"config.runs_per_population={config.runs_per_population}"
                                      ": use 2 to num_runs runs per population")
