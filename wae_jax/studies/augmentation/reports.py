@@ -32,9 +32,15 @@ def _f1_by(rows: list[dict], generator: str) -> dict[tuple[int, int, str], list[
     return out
 
 
+def _mean_std(values: list[float]) -> str:
+    if len(values) < 2:
+        return f"{values[0]:.2f} (1)" if values else "-"
+    return f"{np.mean(values):.2f} ± {np.std(values):.2f} ({len(values)})"
+
+
 def table2(rows: list[dict]) -> str:
-    lines = ["# Macro F1 (%) on the test images: ours (mean ± std over seeds, n seeds) | paper",
-             ""]
+    lines = ["# Macro F1 (%) on the test images: ours (mean ± std over seeds, n seeds; the "
+             "std divides by n, and one seed has none) | paper", ""]
     for generator in sorted({r["generator"] for r in rows}):
         scores = _f1_by(rows, generator)
         lines += [f"## Generator: {generator}", "",
@@ -45,8 +51,7 @@ def table2(rows: list[dict]) -> str:
             cells = []
             for c in CONDITIONS:
                 values = scores.get((latent, size, c), [])
-                ours = (f"{np.mean(values):.2f} ± {np.std(values):.2f} ({len(values)})"
-                        if values else "-")
+                ours = _mean_std(values)
                 paper = PAPER_F1.get((latent, size), {}).get(c)
                 cells += [ours, "-" if paper is None else f"{paper:.2f}"]
             lines.append(f"| {latent} | {size} | " + " | ".join(cells) + " |")
