@@ -20,21 +20,24 @@ class Spec:
     builder: type[tfds.core.GeneratorBasedBuilder]
     image_shape: tuple[int, int, int]
     splits: tuple[str, ...]
-    labelled: bool
     mirror: fetch.Artefact | None
     manual_instructions: str
     num_classes: int = 0  # labels 0..num_classes-1 (0: unlabelled)
 
+    @property
+    def labelled(self) -> bool:
+        return self.num_classes > 0
+
 
 DATASETS: dict[str, Spec] = {
-    "mnist": Spec(builders.WaeMnist, (28, 28, 1), ("train", "test"), True, mnist.MIRROR,
+    "mnist": Spec(builders.WaeMnist, (28, 28, 1), ("train", "test"), mnist.MIRROR,
                   builders.WaeMnist.MANUAL_DOWNLOAD_INSTRUCTIONS, num_classes=10),
-    "fashion_mnist": Spec(builders.WaeFashionMnist, (28, 28, 1), ("train", "test"), True,
+    "fashion_mnist": Spec(builders.WaeFashionMnist, (28, 28, 1), ("train", "test"),
                           fashion_mnist.MIRROR,
                           builders.WaeFashionMnist.MANUAL_DOWNLOAD_INSTRUCTIONS,
                           num_classes=10),
     "celeb_a_64": Spec(builders.WaeCelebA64, (64, 64, 3), ("train", "validation", "test"),
-                       False, None, celeba.MISSING_MESSAGE),
+                       None, celeba.MISSING_MESSAGE),
 }
 
 
