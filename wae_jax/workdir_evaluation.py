@@ -198,6 +198,37 @@ def _classifier_steps(config: ml_collections.ConfigDict) -> int:
     return options.get("classifier_steps", proxy_classifier.DEFAULT_NUM_STEPS)
 
 
+def _checked_config(workdir: str, num_samples: int, batch_size: int,
+                    metrics: Sequence[str], reference_split: str) -> ml_collections.ConfigDict:
+    """The workdir's config, once the arguments are known to be usable with it."""
+    if num_samples < 2 or batch_size < 1:
+        raise EvaluationError(f"--num_samples={num_samples}, --batch_size={batch_size}: need "
+                              "num_samples >= 2 and batch_size >= 1")
+    try:
+        sample_metrics.check_metric_names(metrics, "--metrics")
+    except ValueError as error:
+        raise EvaluationError(str(error)) from None
+    config = load_config(workdir)
+    splits = data.DATASETS[config.dataset].splits
+    if reference_split not in splits:
+        raise EvaluationError(f"--reference_split={reference_split}: use one of {config.dataset}'s "
+                              f"splits {splits}")
+    return config
+
+
+def _sample_scores(config: ml_collections.ConfigDict, samples_uint8: np.ndarray,
+                   metrics: Sequence[str], reference_split: str, reference_n: Optional[int],
+                   cache_dir: Optional[str], batch_size: int) -> dict[str, Any]:
+    try:
+        scorer = sample_metrics.SampleScorer(
+            metrics, config.dataset, split=reference_split, reference_n=reference_n,
+            data_dir=config.data_dir or None, cache_dir=cache_dir,
+            batch_size=min(batch_size, 50), classifier_steps=_classifier_steps(config))
+    except ValueError as error:  # e.g. no such split, or reference_n beyond it
+        raise EvaluationError(f"--metrics={','.join(metrics)}: {error}") from None
+    return scorer(samples_uint8)
+
+
 def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str = "latest",
                      batch_size: int = 500, metrics: Sequence[str] = ("fid", "kid"),
                      seed: int = 0, reference_n: Optional[int] = None,
@@ -212,18 +243,7 @@ def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str
     first `reference_n` images (None: all) of `reference_split`: test, to report (the
     trainer selects checkpoints_best on sample_eval.reference_split, never test).
     """
-    if num_samples < 2 or batch_size < 1:
-        raise EvaluationError(f"--num_samples={num_samples}, --batch_size={batch_size}: need "
-                              "num_samples >= 2 and batch_size >= 1")
-    try:
-        sample_metrics.check_metric_names(metrics, "--metrics")
-    except ValueError as error:
-        raise EvaluationError(str(error)) from None
-    config = load_config(workdir)
-    splits = data.DATASETS[config.dataset].splits
-    if reference_split not in splits:
-        raise EvaluationError(f"--reference_split={reference_split}: use one of {config.dataset}'s "
-                              f"splits {splits}")
+    config = _checked_config(workdir, num_samples, batch_size, metrics, reference_split)
     image_shape = tuple(data.image_shape(config.dataset))
     model = models.build_autoencoder(config.model, image_shape)
     adversary = (models.build_adversary(config.model)
@@ -258,14 +278,8 @@ def evaluate_workdir(workdir: str, *, num_samples: int = 10_000, checkpoint: str
     if best is not None:
         results["best_checkpoint_score"] = best
     if metrics:
-        try:
-            scorer = sample_metrics.SampleScorer(
-                metrics, config.dataset, split=reference_split, reference_n=reference_n,
-                data_dir=config.data_dir or None, cache_dir=cache_dir,
-                batch_size=min(batch_size, 50), classifier_steps=_classifier_steps(config))
-        except ValueError as error:  # e.g. no such split, or reference_n beyond it
-            raise EvaluationError(f"--metrics={','.join(metrics)}: {error}") from None
-        results.update(scorer(samples_uint8))
+        results.update(_sample_scores(config, samples_uint8, metrics, reference_split,
+                                      reference_n, cache_dir, batch_size))
     output_dir = output_dir or workdir
     for name, image in _figures(config, fns, state, test_images, test_labels, samples,
                                 batch_size, mesh).items():
