@@ -115,6 +115,34 @@ def make_loss_fn(model: nn.Module):
     return loss
 
 
+def _batch_schedule(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
+                    generated: Sequence[Arrays | None], data_seeds: Sequence[int]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Each member's epoch length in steps, and the rows of its batches for up to
+    max_epochs of the longest epoch (pages of generated images after the real ones)."""
+    sizes = [len(x) for x, _ in train_sets]
+    pools = [0 if g is None else len(g[0]) for g in generated]
+    pages = [min(settings.generated_per_epoch, pool) for pool in pools]
+    batch_size = min(settings.batch_size, min(sizes))
+    epoch_steps = np.array(member_batches.steps_per_epoch(
+        [n + page for n, page in zip(sizes, pages)], batch_size, settings.min_steps_per_epoch))
+    indices = member_batches.population_indices(
+        sizes, batch_size, settings.max_epochs * int(epoch_steps.max()), data_seeds,
+        pools=pools, pages=pages, min_steps=settings.min_steps_per_epoch)
+    return epoch_steps, indices
+
+
+def _member_arrays(train_sets: Sequence[Arrays], generated: Sequence[Arrays | None]
+                   ) -> tuple[jax.Array, jax.Array]:
+    """Images and labels [members, rows, ...]: each member's real images, then its pool of
+    generated ones, padded to the longest member."""
+    with_pools = [(x, y) if g is None else (np.concatenate([x, g[0]]), np.concatenate([y, g[1]]))
+                  for (x, y), g in zip(train_sets, generated)]
+    images, _ = member_batches.pad_members([x for x, _ in with_pools])
+    labels, _ = member_batches.pad_members([y for _, y in with_pools])
+    return jnp.asarray(images), jnp.asarray(labels)
+
+
 def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
           augment: Sequence[bool], validation: Arrays, seeds: Sequence[int],
           generated: Sequence[Arrays | None] = (), data_seeds: Sequence[int] = ()
@@ -134,19 +162,13 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
     model = build(settings, num)
     state = jax.jit(jax.vmap(lambda seed: init_state(settings, model, image_shape, seed)))(
         jnp.asarray(seeds))
-    sizes = [len(x) for x, _ in train_sets]
-    pools = [0 if g is None else len(g[0]) for g in generated]
-    pages = [min(settings.generated_per_epoch, pool) for pool in pools]
-    batch_size = min(settings.batch_size, min(sizes))
-    epoch_steps = np.array(member_batches.steps_per_epoch(
-        [n + page for n, page in zip(sizes, pages)], batch_size, settings.min_steps_per_epoch))
+    epoch_steps, indices = _batch_schedule(
+        settings, train_sets, generated,
+        list(data_seeds) or [settings.data_seed * 1000 + k for k in range(num)])
     step = jax.vmap(make_train_step(settings, model))
     loss = jax.jit(jax.vmap(make_loss_fn(model), in_axes=(0, None, None)))
-    with_pools = [(x, y) if g is None else (np.concatenate([x, g[0]]), np.concatenate([y, g[1]]))
-                  for (x, y), g in zip(train_sets, generated)]
-    images, _ = member_batches.pad_members([x for x, _ in with_pools])
-    labels, _ = member_batches.pad_members([y for _, y in with_pools])
-    images, labels, flags = jnp.asarray(images), jnp.asarray(labels), jnp.asarray(augment)
+    images, labels = _member_arrays(train_sets, generated)
+    flags = jnp.asarray(augment)
     val_images, val_labels = map(jnp.asarray, validation)
 
     @jax.jit  # the data are arguments: closed over, they would be constants in the program
@@ -156,14 +178,9 @@ def train(settings: ml_collections.ConfigDict, train_sets: Sequence[Arrays],
         return population.where_members(
             training, step(state, batch_images, batch_labels, flags), state)
 
-    num_steps = settings.max_epochs * int(epoch_steps.max())
-    indices = member_batches.population_indices(
-        sizes, batch_size, num_steps,
-        list(data_seeds) or [settings.data_seed * 1000 + k for k in range(num)],
-        pools=pools, pages=pages, min_steps=settings.min_steps_per_epoch)
     stopping = early_stopping.start(state.params)
     training = jnp.ones(num, bool)  # a member that is done no longer changes
-    for t in range(num_steps):
+    for t in range(len(indices)):
         state = train_step(state, images, labels, flags, jnp.asarray(indices[t]), training)
         epoch_ends = (t + 1) % epoch_steps == 0
         if not epoch_ends.any():
