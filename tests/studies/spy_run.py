@@ -15,6 +15,7 @@ argument image with the real test images.
 import hashlib
 import json
 import os
+import pathlib
 import sys
 
 import numpy as np
@@ -71,10 +72,11 @@ def main(data_dir: str, workdir: str) -> None:
     generators.train = spy("generators.train", generators.train)
     classifiers.train = spy("classifiers.train", classifiers.train)
     per_class.run(config, workdir)
-    first = (findings["calls"][:], open(f"{workdir}/results.csv").read())
+    first = (findings["calls"][:], pathlib.Path(workdir, "results.csv").read_text())
     per_class.run(config, workdir)
     findings["rerun_calls"] = findings["calls"][len(first[0]):]
-    findings["rerun_changed_results"] = open(f"{workdir}/results.csv").read() != first[1]
+    findings["rerun_changed_results"] = (
+        pathlib.Path(workdir, "results.csv").read_text() != first[1])
     config.latent_dims = (3,)
     calls_before = len(findings["calls"])
     per_class.run(config, workdir)

@@ -4,6 +4,7 @@ a rerun trains nothing."""
 
 import dataclasses
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -81,5 +82,5 @@ def test_report_only_rebuilds_the_report(swept):
         [sys.executable, "-m", "wae_jax.sweep", f"--workdir={workdir}", "--report_only"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "## Best configuration per method" in open(
-        os.path.join(workdir, report.MARKDOWN_NAME)).read()
+    assert "## Best configuration per method" in pathlib.Path(
+        workdir, report.MARKDOWN_NAME).read_text()
