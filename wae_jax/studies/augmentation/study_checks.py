@@ -1,6 +1,7 @@
-"""Config checks shared by both augmentation studies: the dataset against the CNN's
-classes, and whether a split holds the images per class that a field asks for. Both run
-before any work, so a bad value fails in seconds rather than after hours of training."""
+"""Config checks shared by both augmentation studies: their common fields, the order in
+which a study's schema is checked, the dataset against the CNN's classes, and whether a
+split holds the images per class that a field asks for. All run before any work, so a
+bad value fails in seconds rather than after hours of training."""
 
 from typing import Callable
 
