@@ -29,3 +29,14 @@ def test_significance_counts_only_cells_finished_under_every_condition():
     text = reports.significance(rows)
     assert "## Generator: vae (1 paired cells)" in text
     assert "## Generator: w2vae (1 paired cells)" in text
+
+
+def test_effects_by_size_averages_the_paired_differences_of_each_size():
+    rows = (_rows("vae", 2, 50, 0, (0.70, 0.60, 0.80, 0.90))     # VAE-CNN -10, A+V-AUG +10
+            + _rows("vae", 3, 50, 0, (0.70, 0.74, 0.80, 0.78))   # +4, -2; A+V-CNN +8
+            + _rows("vae", 2, 100, 1, (0.90, 0.91, 0.95, 0.94))  # +1, -1; +4
+            + _rows("vae", 2, 100, 2, (0.90, 0.91)))             # unfinished: left out
+    lines = reports.effects_by_size(rows, "vae")
+    assert lines[2:] == ["| 50 | 2 | -3.00 | 1/2 | +4.00 | 1/2 | +14.00 | 2/2 |",
+                         "| 100 | 1 | +1.00 | 1/1 | -1.00 | 0/1 | +4.00 | 1/1 |"]
+    assert lines[0].startswith("| train size | cells | VAE - CNN | higher | AUG+VAE - AUG |")

@@ -59,14 +59,41 @@ def table2(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def paired_scores(rows: list[dict], generator: str) -> dict[str, list[float]]:
-    """Per condition, the F1 of the cells finished under every condition, in one order."""
+def _paired_cells(rows: list[dict], generator: str) -> dict[tuple, dict[str, float]]:
+    """The generator's cells finished under every condition: cell -> condition -> F1."""
     by_cell: dict[tuple, dict[str, float]] = {}
     for row in rows:
         if row["generator"] == generator:
             by_cell.setdefault(cell_of(row), {})[row["condition"]] = row["f1"]
-    complete = sorted(cell for cell, f1 in by_cell.items() if set(f1) >= set(CONDITIONS))
-    return {c: [by_cell[cell][c] for cell in complete] for c in CONDITIONS}
+    return {cell: f1 for cell, f1 in sorted(by_cell.items()) if set(f1) >= set(CONDITIONS)}
+
+
+def paired_scores(rows: list[dict], generator: str) -> dict[str, list[float]]:
+    """Per condition, the F1 of the cells finished under every condition, in one order."""
+    cells = _paired_cells(rows, generator)
+    return {c: [f1[c] for f1 in cells.values()] for c in CONDITIONS}
+
+
+# (better, baseline): what generated images add to real ones, with and without AUG.
+EFFECTS = (("vae", "cnn"), ("aug_vae", "aug"), ("aug_vae", "cnn"))
+
+
+def effects_by_size(rows: list[dict], generator: str) -> list[str]:
+    """Markdown lines: per training size, each EFFECTS pair's mean F1 difference (points)
+    over the paired cells and in how many the first condition scored higher. The
+    Wilcoxon tests pool all sizes; this shows where the differences come from."""
+    cells = _paired_cells(rows, generator)
+    lines = ["| train size | cells | " + " | ".join(
+        f"{LABELS[a]} - {LABELS[b]} | higher" for a, b in EFFECTS) + " |",
+        "|---|---|" + "---|---|" * len(EFFECTS)]
+    for size in sorted({cell[2] for cell in cells}):
+        at_size = [f1 for cell, f1 in cells.items() if cell[2] == size]
+        entries = [str(size), str(len(at_size))]
+        for a, b in EFFECTS:
+            diffs = np.array([100 * (f1[a] - f1[b]) for f1 in at_size])
+            entries += [f"{diffs.mean():+.2f}", f"{int((diffs > 0).sum())}/{len(diffs)}"]
+        lines.append("| " + " | ".join(entries) + " |")
+    return lines
 
 
 def significance(rows: list[dict]) -> str:
@@ -76,7 +103,9 @@ def significance(rows: list[dict]) -> str:
         scores = paired_scores(rows, generator)
         n = len(scores[CONDITIONS[0]])
         lines += [f"## Generator: {generator} ({n} paired cells)", "",
-                  *wilcoxon_table(scores, LABELS), ""]
+                  *wilcoxon_table(scores, LABELS), "",
+                  "Mean F1 difference (points) by training size, and the cells where the "
+                  "first condition is higher:", "", *effects_by_size(rows, generator), ""]
     return "\n".join(lines)
 
 
