@@ -114,6 +114,31 @@ def test_a_killed_run_leaves_nothing_that_looks_prepared(tmp_path):
     assert builder.info.splits["train"].num_examples == conftest.CELEBA_SIZES["train"]
 
 
+@pytest.mark.slow
+def test_two_runs_preparing_at_once_both_succeed(tmp_path):
+    """Two jobs started together on a fresh machine once crashed on tfds's final rename."""
+    raw = conftest.write_celeba(tmp_path / "raw", conftest.CELEBA_SIZES)
+    script = textwrap.dedent(f"""
+        import time
+        from wae_jax.data import celeba, preparation
+        slow = celeba.crop_and_resize
+        celeba.crop_and_resize = lambda image: (time.sleep(0.2), slow(image))[1]
+        builder = preparation.prepare("celeb_a_64", {os.fspath(tmp_path / "d")!r},
+                                      {os.fspath(raw)!r}, verify_counts=False)
+        print(builder.info.splits["train"].num_examples)
+    """)
+    runs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    train_size = str(conftest.CELEBA_SIZES["train"])
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0 and out.splitlines()[-1] == train_size, err[-2000:]
+    assert len(_looks_prepared(tmp_path / "d")) == 1
+    assert not list((tmp_path / "d").rglob("*incomplete*"))
+    builder = preparation.prepare("celeb_a_64", tmp_path / "d", raw, verify_counts=False)
+    assert {s: i.num_examples for s, i in builder.info.splits.items()} == conftest.CELEBA_SIZES
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "wae_jax.data.prepare", *args],
                           capture_output=True, text=True, check=False)

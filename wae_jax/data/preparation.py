@@ -6,10 +6,15 @@ official raw files in it are used. Preparation is idempotent (a prepared set is 
 alone) and atomic: tfds writes into an `incomplete.*` folder that is renamed into place
 only after every split was written, so an interrupted run never leaves a folder that
 looks prepared (a killed run may leave that `incomplete.*` folder; tfds ignores it).
+Concurrent runs on one data dir (two study jobs started together on a fresh machine)
+take turns on a per-dataset lock file: the second finds the set prepared and reuses it.
 """
 
+import contextlib
+import fcntl
 import os
 import pathlib
+from typing import Iterator
 
 from absl import logging
 import tensorflow_datasets as tfds
@@ -24,6 +29,18 @@ def download_dir(name: str, data_dir: str | os.PathLike | None = None) -> pathli
     return catalog.resolve_data_dir(data_dir) / "downloads" / "wae_jax" / name
 
 
+@contextlib.contextmanager
+def _exclusive(lock_path: pathlib.Path) -> Iterator[None]:
+    """Holds an exclusive flock on `lock_path`; the OS releases it if the process dies."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
 def prepare(name: str, data_dir: str | os.PathLike | None = None,
             manual_dir: str | os.PathLike | None = None, *,
             verify_counts: bool = True) -> tfds.core.DatasetBuilder:
@@ -34,10 +51,28 @@ def prepare(name: str, data_dir: str | os.PathLike | None = None,
     """
     spec = catalog.get(name)
     data_dir = catalog.resolve_data_dir(data_dir)
-    builder = spec.builder(data_dir=os.fspath(data_dir), file_format=builders.FILE_FORMAT,
-                           verify_counts=verify_counts)
-    if builder.data_path.is_dir() and builder.is_prepared():  # (is_prepared warns if absent)
+
+    def make_builder() -> tfds.core.DatasetBuilder:  # reads the split info present on disk
+        return spec.builder(data_dir=os.fspath(data_dir), file_format=builders.FILE_FORMAT,
+                            verify_counts=verify_counts)
+
+    builder = make_builder()
+    if _is_prepared(builder):
         return builder
+    with _exclusive(data_dir / f".{name}.prepare.lock"):
+        builder = make_builder()  # another process may have prepared it while we waited
+        if not _is_prepared(builder):
+            _download_and_prepare(builder, spec, name, data_dir, manual_dir)
+    return builder
+
+
+def _is_prepared(builder: tfds.core.DatasetBuilder) -> bool:
+    return builder.data_path.is_dir() and builder.is_prepared()  # (is_prepared warns if absent)
+
+
+def _download_and_prepare(builder: tfds.core.DatasetBuilder, spec: catalog.Spec, name: str,
+                          data_dir: pathlib.Path,
+                          manual_dir: str | os.PathLike | None) -> None:
     if manual_dir is None:
         if spec.mirror is None:
             raise FileNotFoundError(spec.manual_instructions)
@@ -50,5 +85,3 @@ def prepare(name: str, data_dir: str | os.PathLike | None = None,
     logging.info("Preparing %s from %s into %s", name, manual_dir, data_dir)
     builder.download_and_prepare(
         download_config=tfds.download.DownloadConfig(manual_dir=os.fspath(manual_dir)))
-    return builder
-
