@@ -10,11 +10,8 @@ Concurrent runs on one data dir (two study jobs started together on a fresh mach
 take turns on a per-dataset lock file: the second finds the set prepared and reuses it.
 """
 
-import contextlib
-import fcntl
 import os
 import pathlib
-from typing import Iterator
 
 from absl import logging
 import tensorflow_datasets as tfds
@@ -22,23 +19,12 @@ import tensorflow_datasets as tfds
 from wae_jax.data import builders
 from wae_jax.data import catalog
 from wae_jax.data import fetch
+from wae_jax.data import file_lock
 
 
 def download_dir(name: str, data_dir: str | os.PathLike | None = None) -> pathlib.Path:
     """Where the registry mirror of `name` is cached."""
     return catalog.resolve_data_dir(data_dir) / "downloads" / "wae_jax" / name
-
-
-@contextlib.contextmanager
-def _exclusive(lock_path: pathlib.Path) -> Iterator[None]:
-    """Holds an exclusive flock on `lock_path`; the OS releases it if the process dies."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def prepare(name: str, data_dir: str | os.PathLike | None = None,
@@ -59,7 +45,8 @@ def prepare(name: str, data_dir: str | os.PathLike | None = None,
     builder = make_builder()
     if _is_prepared(builder):
         return builder
-    with _exclusive(data_dir / f".{name}.prepare.lock"):
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with file_lock.taken_in_turn(data_dir / f".{name}.prepare.lock"):
         builder = make_builder()  # another process may have prepared it while we waited
         if not _is_prepared(builder):
             _download_and_prepare(builder, spec, name, data_dir, manual_dir)

@@ -88,12 +88,3 @@ def hold(workdir: str, enabled: bool = True) -> Iterator[None]:
                 file.truncate(0)  # empty: released in order, not stale
                 fcntl.flock(file.fileno(), fcntl.LOCK_UN)
 
-
-@contextlib.contextmanager
-def taken_in_turn(path: str) -> Iterator[None]:
-    """Waits until this process holds an exclusive flock on `path` (created if missing),
-    for a step that processes sharing a workdir must take one at a time; released on
-    exit, or by the kernel when the process dies."""
-    with open(path, "a") as file:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX)
-        yield

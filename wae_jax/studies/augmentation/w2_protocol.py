@@ -37,12 +37,12 @@ import numpy as np
 from absl import logging
 
 from wae_jax import data, models, workdir_evaluation
-from wae_jax.data import arrays, subsets
+from wae_jax.data import arrays, file_lock, subsets
 from wae_jax.evaluation import sample_metrics
 from wae_jax.evaluation.proxy_classifier import proxy_classifier
 from wae_jax.evaluation.significance import wilcoxon_table
 from wae_jax.training import (checkpointing, experiment, methods, population,
-                              population_trainer, steps, validation, workdir_lock)
+                              population_trainer, steps, validation)
 from wae_jax.training.metrics_writer import read_jsonl
 from wae_jax.studies.augmentation import classifiers, study_checks
 
@@ -492,7 +492,7 @@ def run(config: ml_collections.ConfigDict, workdir: str) -> None:
         train_groups(config, objective, workdir)
     # Processes on disjoint --groups that end together take the rest in turn: the
     # second finds the first's cells in results_w2.csv and skips them.
-    with workdir_lock.taken_in_turn(os.path.join(workdir, AUGMENTATION_LOCK)):
+    with file_lock.taken_in_turn(os.path.join(workdir, AUGMENTATION_LOCK)):
         select_and_augment(config, workdir)
 
 
