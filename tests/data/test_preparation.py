@@ -90,18 +90,26 @@ def test_failure_mid_way_leaves_nothing_that_looks_prepared(tmp_path):
     assert {s: i.num_examples for s, i in builder.info.splits.items()} == conftest.CELEBA_SIZES
 
 
-@pytest.mark.slow
-def test_a_killed_run_leaves_nothing_that_looks_prepared(tmp_path):
-    raw = conftest.write_celeba(tmp_path / "raw", conftest.CELEBA_SIZES)
+def _slow_preparation(tmp_path: pathlib.Path, raw: pathlib.Path, seconds_per_image: float,
+                      **popen_args) -> subprocess.Popen:
+    """A process that prepares the fabricated CelebA into tmp_path/d, slowed down per image,
+    and prints its builder's number of training examples."""
     script = textwrap.dedent(f"""
         import time
         from wae_jax.data import celeba, preparation
         slow = celeba.crop_and_resize
-        celeba.crop_and_resize = lambda image: (time.sleep(0.5), slow(image))[1]
-        preparation.prepare("celeb_a_64", {os.fspath(tmp_path / "d")!r}, {os.fspath(raw)!r},
-                            verify_counts=False)
+        celeba.crop_and_resize = lambda image: (time.sleep({seconds_per_image}), slow(image))[1]
+        builder = preparation.prepare("celeb_a_64", {os.fspath(tmp_path / "d")!r},
+                                      {os.fspath(raw)!r}, verify_counts=False)
+        print(builder.info.splits["train"].num_examples)
     """)
-    process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, "-c", script], **popen_args)
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_nothing_that_looks_prepared(tmp_path):
+    raw = conftest.write_celeba(tmp_path / "raw", conftest.CELEBA_SIZES)
+    process = _slow_preparation(tmp_path, raw, 0.5, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while not list((tmp_path / "d").rglob("incomplete*")) and time.time() < deadline:
         time.sleep(0.1)
@@ -116,27 +124,17 @@ def test_a_killed_run_leaves_nothing_that_looks_prepared(tmp_path):
 
 @pytest.mark.slow
 def test_two_runs_preparing_at_once_both_succeed(tmp_path):
-    """Two jobs started together on a fresh machine once crashed on tfds's final rename."""
+    """Two jobs started together on a fresh machine once crashed on tfds's final rename;
+    the one that waited must also see the splits the other wrote."""
     raw = conftest.write_celeba(tmp_path / "raw", conftest.CELEBA_SIZES)
-    script = textwrap.dedent(f"""
-        import time
-        from wae_jax.data import celeba, preparation
-        slow = celeba.crop_and_resize
-        celeba.crop_and_resize = lambda image: (time.sleep(0.2), slow(image))[1]
-        builder = preparation.prepare("celeb_a_64", {os.fspath(tmp_path / "d")!r},
-                                      {os.fspath(raw)!r}, verify_counts=False)
-        print(builder.info.splits["train"].num_examples)
-    """)
-    runs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    runs = [_slow_preparation(tmp_path, raw, 0.2, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
     train_size = str(conftest.CELEBA_SIZES["train"])
     for run in runs:
         out, err = run.communicate(timeout=120)
         assert run.returncode == 0 and out.splitlines()[-1] == train_size, err[-2000:]
     assert len(_looks_prepared(tmp_path / "d")) == 1
     assert not list((tmp_path / "d").rglob("*incomplete*"))
-    builder = preparation.prepare("celeb_a_64", tmp_path / "d", raw, verify_counts=False)
-    assert {s: i.num_examples for s, i in builder.info.splits.items()} == conftest.CELEBA_SIZES
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
