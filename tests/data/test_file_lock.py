@@ -47,3 +47,12 @@ def test_a_killed_holder_releases_it(tmp_path):
     holder.stdout.close()
     with file_lock.taken_in_turn(path):  # would wait forever on a stale lock
         pass
+
+
+def test_claimed_is_true_for_the_first_holder_only(tmp_path):
+    path = tmp_path / ".lock"
+    with file_lock.claimed(path) as first:
+        with file_lock.claimed(path) as second:  # another open file: another process's view
+            assert (first, second) == (True, False)
+    with file_lock.claimed(path) as again:
+        assert again

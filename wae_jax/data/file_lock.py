@@ -1,9 +1,10 @@
-"""Steps that processes sharing a folder must take one at a time.
+"""Work that processes sharing a folder must do one at a time, or only once.
 
-Two study jobs on one machine share the data dir (preparing a data set) and may share a
-workdir (the W2 protocol's augmentation step). An exclusive fcntl.flock serializes them;
-the kernel releases it when the holder's file is closed or its process dies, so a killed
-holder never blocks the next one.
+Study jobs on one machine share the data dir (preparing a data set) and may share a
+workdir (the W2 protocol's augmentation step, the per-class study's cells). An exclusive
+fcntl.flock serializes them (`taken_in_turn`) or lets one of them claim a piece of work
+that the others then skip (`claimed`); the kernel releases it when the holder's file is
+closed or its process dies, so a killed holder never blocks the next one.
 """
 
 import contextlib
@@ -19,3 +20,17 @@ def taken_in_turn(path: str | os.PathLike) -> Iterator[None]:
     with open(path, "a") as file:
         fcntl.flock(file.fileno(), fcntl.LOCK_EX)
         yield
+
+
+@contextlib.contextmanager
+def claimed(path: str | os.PathLike) -> Iterator[bool]:
+    """Yields whether this process took the exclusive flock on `path` (created if missing)
+    without waiting: False while another process holds it, so a piece of work that
+    processes share is done by one of them and the others go on to the next."""
+    with open(path, "a") as file:
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+        else:
+            yield True

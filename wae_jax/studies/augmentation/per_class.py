@@ -22,7 +22,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from wae_jax.data import arrays, subsets
+from wae_jax.data import arrays, file_lock, subsets
 from wae_jax.evaluation.classification import macro_f1
 from wae_jax.training import validation
 from wae_jax.studies.augmentation import (classifiers, generators, reports, results,
@@ -32,6 +32,7 @@ Arrays = tuple[np.ndarray, np.ndarray]
 CONDITION_SETTINGS = {"cnn": (False, False), "vae": (True, False), "aug": (False, True),
                       "aug_vae": (True, True)}  # (generated images, conventional augmentation)
 REAL_ONLY = tuple(c for c, (generated, _) in CONDITION_SETTINGS.items() if not generated)
+CLAIMS_DIR = ".cells"  # workdir/.cells/<generator>-<latent>-<size>-<seed>.lock
 
 
 def generator_config(config: ml_collections.ConfigDict, generator: str, latent_dim: int,
@@ -184,37 +185,56 @@ def check_class_counts(config: ml_collections.ConfigDict) -> None:
                                 of_total=False)
 
 
+def claim_path(workdir: str, cell: results.Cell) -> str:
+    """The lock file a process holds while it trains `cell`."""
+    os.makedirs(os.path.join(workdir, CLAIMS_DIR), exist_ok=True)
+    return os.path.join(workdir, CLAIMS_DIR, "-".join(map(str, cell)) + ".lock")
+
+
+def run_cell(config: ml_collections.ConfigDict, workdir: str, cell: results.Cell,
+             test: Arrays) -> None:
+    """Trains and scores one cell, reusing the real-only scores of its size and seed, and
+    appends its rows to results.csv."""
+    csv_path = os.path.join(workdir, "results.csv")
+    generator, latent_dim, size, seed = cell
+    start = time.time()
+    train, validation_set = subsets.reduced_train_validation(
+        config.dataset, size, seed=seed, validation_fraction=config.validation_fraction,
+        min_per_class=1, data_dir=config.data_dir or None)
+    train, validation_set = ((to_float(train[0]), train[1]),
+                             (to_float(validation_set[0]), validation_set[1]))
+    f1 = reusable_scores(results.read_rows(csv_path), size, seed)
+    to_train = tuple(c for c in results.CONDITIONS if c not in f1)
+    cnns, fake = train_cell(config, generator, latent_dim, train, validation_set, seed,
+                            to_train)
+    f1.update(zip(to_train, score(cnns, test, config.classifier.num_classes)))
+    results.append_rows(csv_path, [
+        dict(generator=generator, latent_dim=latent_dim, train_size=size, condition=c,
+             seed=seed, f1=round(f1[c], 6)) for c in results.CONDITIONS])
+    reports.save_digits(workdir, generator, latent_dim, fake)
+    logging.info("cell %s: F1 %s in %.0f s (reused: %s)", cell,
+                 {c: round(f1[c], 4) for c in results.CONDITIONS}, time.time() - start,
+                 ", ".join(c for c in results.CONDITIONS if c not in to_train) or "none")
+
+
 def run(config: ml_collections.ConfigDict, workdir: str) -> None:
     """Runs every unfinished cell of the config's grid, appending to workdir/results.csv,
-    then writes the tables and figures of all rows so far."""
+    then writes the tables and figures of all rows so far. Processes may share the
+    workdir: each cell is claimed (a lock file) while it trains, and a process skips the
+    cells that another one holds, so several processes on one command split the grid."""
     check_config(config)
     csv_path = os.path.join(workdir, "results.csv")
     test = None
     for cell in cells(config):
-        rows = results.read_rows(csv_path)
-        if cell in results.finished_cells(rows):
-            logging.info("cell %s: done, skipped", cell)
-            continue
-        generator, latent_dim, size, seed = cell
-        if test is None:  # the first cell to run
-            check_class_counts(config)
-            test = load_test(config)
-        start = time.time()
-        train, validation_set = subsets.reduced_train_validation(
-            config.dataset, size, seed=seed, validation_fraction=config.validation_fraction,
-            min_per_class=1, data_dir=config.data_dir or None)
-        train, validation_set = ((to_float(train[0]), train[1]),
-                                 (to_float(validation_set[0]), validation_set[1]))
-        f1 = reusable_scores(rows, size, seed)
-        to_train = tuple(c for c in results.CONDITIONS if c not in f1)
-        cnns, fake = train_cell(config, generator, latent_dim, train, validation_set, seed,
-                                to_train)
-        f1.update(zip(to_train, score(cnns, test, config.classifier.num_classes)))
-        results.append_rows(csv_path, [
-            dict(generator=generator, latent_dim=latent_dim, train_size=size, condition=c,
-                 seed=seed, f1=round(f1[c], 6)) for c in results.CONDITIONS])
-        reports.save_digits(workdir, generator, latent_dim, fake)
-        logging.info("cell %s: F1 %s in %.0f s (reused: %s)", cell,
-                     {c: round(f1[c], 4) for c in results.CONDITIONS}, time.time() - start,
-                     ", ".join(c for c in results.CONDITIONS if c not in to_train) or "none")
+        with file_lock.claimed(claim_path(workdir, cell)) as mine:
+            if not mine:
+                logging.info("cell %s: being trained by another process, skipped", cell)
+                continue
+            if cell in results.finished_cells(results.read_rows(csv_path)):
+                logging.info("cell %s: done, skipped", cell)
+                continue
+            if test is None:  # the first cell to run
+                check_class_counts(config)
+                test = load_test(config)
+            run_cell(config, workdir, cell, test)
     reports.write_reports(workdir, results.read_rows(csv_path))
