@@ -16,6 +16,7 @@ from scipy import stats
 from configs import augment_w2_mnist
 from tests import fast_compilation
 from tests.training.tiny import ROOT
+from wae_jax.data import file_lock
 from wae_jax.studies.augmentation import w2_protocol
 from wae_jax.training import population
 from wae_jax.training.validation import ConfigError
@@ -272,6 +273,20 @@ def test_processes_train_disjoint_groups_and_the_last_one_selects(tmp_path, monk
     assert [best["vae"]["member"] for best in augmented] == [3]
     assert sorted(r["member"] for r in w2_protocol.read_runs(config, str(tmp_path))) == [
         0, 1, 2, 3]
+
+
+def test_a_group_held_by_another_process_is_skipped(tmp_path, monkeypatch):
+    config = augment_w2_mnist.get_config("tiny")
+    config.num_runs, config.objectives = 4, ("vae",)  # groups 0-1 and 2-3
+    trained = []
+    monkeypatch.setattr(w2_protocol, "train_group",
+                        lambda config, objective, workdir, runs: trained.append(runs))
+    monkeypatch.setattr(w2_protocol, "select_and_augment", lambda config, workdir: None)
+    with file_lock.claimed(w2_protocol.group_claim_path(str(tmp_path), "vae", range(0, 2))):
+        w2_protocol.run(config, str(tmp_path))
+    assert trained == [range(2, 4)]
+    w2_protocol.run(config, str(tmp_path))  # released (nothing reached runs_w2.csv here)
+    assert trained[1:] == [range(0, 2), range(2, 4)]
 
 
 def test_the_selection_and_augmentation_hold_the_workdirs_turn_lock(tmp_path, monkeypatch):

@@ -9,8 +9,10 @@
    the test scores of step 2) are appended to runs_w2.csv as soon as it finishes, and a
    rerun skips every group found there: the study runs in pieces, on other machines too
    (copy runs_w2.csv into the new workdir). config.groups (--groups) selects groups, so
-   processes on several cores or machines can train disjoint groups into one workdir;
-   steps 2-3 run once runs_w2.csv holds every run.
+   processes on several cores or machines can train disjoint groups into one workdir
+   (processes on one machine may also share groups: each claims the group it trains, a
+   lock file under workdir/.groups, and the others skip it); steps 2-3 run once
+   runs_w2.csv holds every run.
 2. Selection on the train split only: each run's sample metric (config.training's
    sample_eval, e.g. classifier_fd of its final samples against training images) picks
    the best lambda per objective. Every run is then scored against the test split
@@ -56,6 +58,7 @@ COLLAPSED_KL = 0.01  # nats: below this the encoder carries no information, the 
 RESULT_COLUMNS = ("dataset", "objective", "train_size", "seed", "accuracy")
 RUNS_NAME = "runs_w2.csv"
 AUGMENTATION_LOCK = ".augmentation.lock"  # taken while selecting and augmenting
+CLAIMS_DIR = ".groups"  # workdir/.groups/<objective>-runs_<first>-<last>.lock
 REAL_ONLY = "none"  # the objective column of the CNN trained on real images only
 # The CNNs of a cell by training set; the index seeds a CNN's batch order, so it sees the
 # same batches whatever objectives a run lists (the order of the former population).
@@ -452,20 +455,36 @@ def missing_runs(config: ml_collections.ConfigDict, workdir: str) -> dict[str, l
         set(range(config.num_runs)) - {r["member"] for r in rows if r["objective"] == o}))}
 
 
+def group_claim_path(workdir: str, objective: str, runs: range) -> str:
+    """The lock file a process holds while it trains a group of runs."""
+    os.makedirs(os.path.join(workdir, CLAIMS_DIR), exist_ok=True)
+    return os.path.join(workdir, CLAIMS_DIR, f"{objective}-runs_{runs[0]}-{runs[-1]}.lock")
+
+
 def train_groups(config: ml_collections.ConfigDict, objective: str, workdir: str) -> None:
     """Trains and scores each selected group of runs not yet in runs_w2.csv, appending its
-    rows. runs_w2.csv is read again before each group: processes training other groups
-    may share the workdir (a group's directory is locked while it trains)."""
+    rows. Processes may share the workdir: each claims the group it trains (a lock file),
+    skips groups another one holds, and reads runs_w2.csv again before each group."""
     for runs in selected_groups(config):
-        if set(runs).isdisjoint(missing_runs(config, workdir).get(objective, ())):
-            continue
-        directory = group_dir(workdir, objective, runs)
-        experiment.train_and_evaluate(group_config(config, objective, runs), directory)
-        rows = run_table(config, objective, directory, runs)
-        for row in rows:
-            row.update({f"test_{metric}": round(value, 4)
-                        for metric, value in test_scores(config, row).items()})
-        _write_csv(os.path.join(workdir, RUNS_NAME), run_columns(config), rows, append=True)
+        with file_lock.claimed(group_claim_path(workdir, objective, runs)) as mine:
+            if not mine:
+                logging.info("%s runs %d-%d: being trained by another process, skipped",
+                             objective, runs[0], runs[-1])
+                continue
+            if set(runs).isdisjoint(missing_runs(config, workdir).get(objective, ())):
+                continue
+            train_group(config, objective, workdir, runs)
+
+
+def train_group(config: ml_collections.ConfigDict, objective: str, workdir: str,
+                runs: range) -> None:
+    directory = group_dir(workdir, objective, runs)
+    experiment.train_and_evaluate(group_config(config, objective, runs), directory)
+    rows = run_table(config, objective, directory, runs)
+    for row in rows:
+        row.update({f"test_{metric}": round(value, 4)
+                    for metric, value in test_scores(config, row).items()})
+    _write_csv(os.path.join(workdir, RUNS_NAME), run_columns(config), rows, append=True)
 
 
 def restored_best(config: ml_collections.ConfigDict, row: dict, workdir: str) -> str:
