@@ -34,7 +34,7 @@ from ml_collections import config_flags  # noqa: E402
 from wae_jax import cli  # noqa: E402
 from wae_jax.data import subsets  # noqa: E402
 from wae_jax.studies.augmentation import classifiers, generators, per_class  # noqa: E402
-from wae_jax.studies.augmentation.results import CONDITIONS  # noqa: E402
+from wae_jax.studies.augmentation.results import CONDITION_SETTINGS, CONDITIONS  # noqa: E402
 from wae_jax.training import population  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/augment_mnist.py",
@@ -93,7 +93,7 @@ def main():
     fake = np.random.default_rng(0).random(
         (num_classes * config.generated_per_class,) + train[0].shape[1:], dtype=np.float32)
     pool = (fake, np.tile(np.arange(num_classes), config.generated_per_class))
-    settings = [per_class.CONDITION_SETTINGS[c] for c in CONDITIONS]
+    settings = [CONDITION_SETTINGS[c] for c in CONDITIONS]
     pools = [pool if generated else None for generated, _ in settings]
     augment = [augmented for _, augmented in settings]
     results = {}

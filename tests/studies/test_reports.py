@@ -40,3 +40,22 @@ def test_effects_by_size_averages_the_paired_differences_of_each_size():
     assert lines[2:] == ["| 50 | 2 | -3.00 | 1/2 | +4.00 | 1/2 | +14.00 | 2/2 |",
                          "| 100 | 1 | +1.00 | 1/1 | -1.00 | 0/1 | +4.00 | 1/1 |"]
     assert lines[0].startswith("| train size | cells | VAE - CNN | higher | AUG+VAE - AUG |")
+
+
+def test_generators_are_compared_on_the_cells_both_finished():
+    vae_f1 = [0.60, 0.62, 0.70, 0.75, 0.81, 0.90]
+    w2_f1 = [0.65, 0.61, 0.78, 0.77, 0.86, 0.93]  # w2vae - vae: +5, -1, +8, +2, +5, +3
+    rows = []
+    for i, (v, w) in enumerate(zip(vae_f1, w2_f1)):
+        latent, size, seed = (2, 3)[i % 2], (50, 100, 250)[i // 2], i
+        rows += _rows("vae", latent, size, seed, (0.5, v, 0.8, v + 0.1))
+        rows += _rows("w2vae", latent, size, seed, (0.5, w, 0.8, v + 0.1))
+    rows += _rows("vae", 8, 50, 0, (0.5, 0.1, 0.8, 0.1))  # no w2vae cell: left out
+    rows += _rows("w2vae", 2, 500, 0, (0.5, 0.9))          # unfinished: left out
+    lines = reports.generators_compared(rows)
+    # scipy.stats.wilcoxon([-5, 1, -8, -2, -5, -3]) by hand: ranks of |d| 4.5, 1, 6, 2,
+    # 4.5, 3; W+ = 1, the exact two-sided p for n = 6 is 2 * 2 / 64 = 0.0625.
+    assert lines[2] == "| VAE | vae - w2vae | 6 | -3.67 | 1/6 | 0.0625 |"
+    assert lines[3] == "| AUG+VAE | vae - w2vae | 6 | +0.00 | 0/6 | nan |"  # all equal
+    assert reports.generators_compared([r for r in rows if r["generator"] == "vae"]) == []
+    assert "## Generators compared" in reports.significance(rows)

@@ -29,9 +29,6 @@ from wae_jax.studies.augmentation import (classifiers, generators, reports, resu
                                          study_checks)
 
 Arrays = tuple[np.ndarray, np.ndarray]
-CONDITION_SETTINGS = {"cnn": (False, False), "vae": (True, False), "aug": (False, True),
-                      "aug_vae": (True, True)}  # (generated images, conventional augmentation)
-REAL_ONLY = tuple(c for c, (generated, _) in CONDITION_SETTINGS.items() if not generated)
 CLAIMS_DIR = ".cells"  # workdir/.cells/<generator>-<latent>-<size>-<seed>.lock
 
 
@@ -104,7 +101,7 @@ def train_cell(config: ml_collections.ConfigDict, generator: str, latent_dim: in
     for k, condition in enumerate(results.CONDITIONS):
         if condition not in conditions:
             continue
-        generated, augmented = CONDITION_SETTINGS[condition]
+        generated, augmented = results.CONDITION_SETTINGS[condition]
         settings = config.classifier.copy_and_resolve_references()
         settings.data_seed = config.classifier.data_seed + 10 * seed + k
         model, stopping, _ = classifiers.train(
@@ -128,7 +125,7 @@ def reusable_scores(rows: list[dict], train_size: int, seed: int) -> dict[str, f
     set size and seed, by any generator at any latent size (see the module docstring)."""
     return {row["condition"]: row["f1"] for row in rows
             if (row["train_size"], row["seed"]) == (train_size, seed)
-            and row["condition"] in REAL_ONLY}
+            and row["condition"] in results.REAL_ONLY}
 
 
 def cells(config: ml_collections.ConfigDict) -> Iterator[results.Cell]:

@@ -3,18 +3,20 @@
 table2.md: the paper's Table 2 layout (macro F1 % per latent size and training size,
 one column per condition, mean +- std over seeds) with the paper's numbers beside
 ours where the guide has them; significance.md: the paper's Table 3 (Wilcoxon
-signed-rank tests between conditions over the paired cells); f1_vs_size_<gen>.png;
+signed-rank tests between conditions over the paired cells), the differences by training
+size, and the generators compared pairwise; f1_vs_size_<gen>.png;
 digits_<gen>_latent<d>.png (the paper's Fig. 2: one row of samples per class).
 """
 
+import itertools
 import os
 
 # Figure objects, not pyplot: files only, and a notebook keeps its own backend.
 from matplotlib.figure import Figure
 import numpy as np
 
-from wae_jax.evaluation.significance import wilcoxon_table
-from wae_jax.studies.augmentation.results import CONDITIONS, LABELS, cell_of
+from wae_jax.evaluation.significance import wilcoxon_pvalues, wilcoxon_table
+from wae_jax.studies.augmentation.results import CONDITIONS, GENERATED, LABELS, cell_of
 from wae_jax.training import figures
 
 # Macro F1 (%) printed by the paper, by (latent_dim, train_size); the rest of its Table 2
@@ -96,6 +98,32 @@ def effects_by_size(rows: list[dict], generator: str) -> list[str]:
     return lines
 
 
+def generators_compared(rows: list[dict]) -> list[str]:
+    """Markdown lines: for each pair of generators and each condition with generated
+    images, the cells both finished (same latent size, training size and seed; their CNN
+    and AUG runs are the same), the mean F1 difference (points), in how many the first
+    is higher, and the two-sided Wilcoxon p-value. [] with fewer than two generators."""
+    # generator -> (latent_dim, train_size, seed) -> condition -> F1
+    cells = {g: {cell[1:]: f1 for cell, f1 in _paired_cells(rows, g).items()}
+             for g in sorted({r["generator"] for r in rows})}
+    lines = []
+    for first, second in itertools.combinations(cells, 2):
+        shared = sorted(set(cells[first]) & set(cells[second]))
+        if not shared:
+            continue
+        for condition in GENERATED:
+            a = [cells[first][cell][condition] for cell in shared]
+            b = [cells[second][cell][condition] for cell in shared]
+            p, wins = wilcoxon_pvalues({first: a, second: b})[(first, second)]
+            diff = 100 * float(np.mean(np.subtract(a, b)))
+            lines.append(f"| {LABELS[condition]} | {first} - {second} | {len(shared)} | "
+                         f"{diff:+.2f} | {wins}/{len(shared)} | {p:.3g} |")
+    if not lines:
+        return []
+    return ["| condition | generators | paired cells | mean difference | first higher | p |",
+            "|---|---|---|---|---|---|", *lines]
+
+
 def significance(rows: list[dict]) -> str:
     lines = ["# Wilcoxon signed-rank tests between conditions (two-sided p-value; "
              "row beats column in w of n paired cells)", ""]
@@ -106,6 +134,9 @@ def significance(rows: list[dict]) -> str:
                   *wilcoxon_table(scores, LABELS), "",
                   "Mean F1 difference (points) by training size, and the cells where the "
                   "first condition is higher:", "", *effects_by_size(rows, generator), ""]
+    if compared := generators_compared(rows):
+        lines += ["## Generators compared (cells finished by both: same latent size, "
+                  "training size and seed)", "", *compared, ""]
     return "\n".join(lines)
 
 

@@ -7,6 +7,11 @@ from typing import Iterable
 
 COLUMNS = ("generator", "latent_dim", "train_size", "condition", "seed", "f1")
 CONDITIONS = ("cnn", "vae", "aug", "aug_vae")  # the paper's CNN, VAE, AUG, AUG+VAE
+# What each condition's CNN trains on: (generated images, conventional augmentation).
+CONDITION_SETTINGS = {"cnn": (False, False), "vae": (True, False), "aug": (False, True),
+                      "aug_vae": (True, True)}
+GENERATED = tuple(c for c in CONDITIONS if CONDITION_SETTINGS[c][0])
+REAL_ONLY = tuple(c for c in CONDITIONS if not CONDITION_SETTINGS[c][0])
 LABELS = {"cnn": "CNN", "vae": "VAE", "aug": "AUG", "aug_vae": "AUG+VAE"}
 Cell = tuple[str, int, int, int]  # (generator, latent_dim, train_size, seed)
 
