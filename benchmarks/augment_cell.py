@@ -7,7 +7,7 @@ A cell is one size, one latent size, one seed: the ten class generators, samplin
 the CNN under the four conditions. "population" trains the ten generators as one
 population (per-member data) and the four CNNs as one population, as the study does;
 "one at a time" trains each of them alone (a population of one: the solo program, conv
-lowering 'auto'); per_class.train_cell uses populations for the generators and one at a
+lowering 'auto'); per_class.run_cell uses populations for the generators and one at a
 time for the CNNs, as measured here. Both do the same work: early stopping is off (patience = epochs), so
 every model trains exactly --generator_epochs / --classifier_epochs epochs. Times are
 wall seconds including compilation, which a real cell pays too; a persistent

@@ -174,3 +174,22 @@ def test_no_test_image_reaches_a_selection_reruns_skip_and_cnn_scores_are_reused
     # 2's inputs (hashed by the spy), while the two with generated images do not.
     latent2, latent3 = findings["cnn_inputs"]
     assert [a == b for a, b in zip(latent2, latent3)] == [True, False, True, False]
+
+
+def test_an_interrupted_cell_resumes_after_its_last_finished_stage(
+        tmp_path, data_dir, env, tiny_run):
+    result = subprocess.run([sys.executable, "-m", "tests.studies.interrupted_run",
+                             str(data_dir), str(tmp_path)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    findings = json.loads(result.stdout.strip().splitlines()[-1])
+    # Interrupted inside the second CNN: the generated images and the first score kept.
+    assert findings["left"] == ["f1.json", "generated.npy"]
+    assert findings["scored"] == ["cnn"] and findings["rows_after_interruption"] == 0
+    # The rerun trains neither the generators nor the first CNN again ...
+    assert findings["resumed_calls"] == ["classifiers.train"] * 3
+    assert findings["progress_removed"]
+    # ... and scores exactly what the uninterrupted command-line run did.
+    with open(tiny_run / "results.csv", newline="") as f:
+        uninterrupted = {row["condition"]: float(row["f1"]) for row in csv.DictReader(f)}
+    assert findings["f1"] == uninterrupted

@@ -5,7 +5,9 @@ train split with `seed`, trains the ten class generators (one population), sampl
 `generated_per_class` images per class from the prior, trains the four CNNs (one
 at a time; with generated images, each epoch adds a fresh page of them) and scores
 each on the test images. Test images enter only through `score`, after every early
-stop and model choice has been made on validation data.
+stop and model choice has been made on validation data. A cell saves its generated images
+and each CNN's score as it goes (`progress_dir`), so a killed or preempted cell resumes
+after its last finished stage rather than from the start.
 
 The CNN and AUG conditions see no generated image: their subset, CNN seed and batch
 order depend on (train_size, seed) alone, so a cell reuses their scores from any cell
@@ -15,6 +17,7 @@ or generator (tests/studies/test_augment.py checks their inputs are identical).
 """
 
 import os
+import shutil
 import time
 from typing import Iterator
 
@@ -24,12 +27,12 @@ from absl import logging
 
 from wae_jax.data import arrays, file_lock, subsets
 from wae_jax.evaluation.classification import macro_f1
-from wae_jax.training import validation
+from wae_jax.training import json_file, validation
 from wae_jax.studies.augmentation import (classifiers, generators, reports, results,
                                          study_checks)
 
 Arrays = tuple[np.ndarray, np.ndarray]
-CLAIMS_DIR = ".cells"  # workdir/.cells/<generator>-<latent>-<size>-<seed>.lock
+CELLS_DIR = ".cells"  # workdir/.cells/<generator>-<latent>-<size>-<seed>[.lock]
 
 
 def generator_config(config: ml_collections.ConfigDict, generator: str, latent_dim: int,
@@ -72,17 +75,12 @@ def load_test(config: ml_collections.ConfigDict) -> Arrays:
     return to_float(images[chosen]), labels[chosen]
 
 
-def train_cell(config: ml_collections.ConfigDict, generator: str, latent_dim: int,
-               train: Arrays, validation_set: Arrays, seed: int,
-               conditions: tuple[str, ...] = results.CONDITIONS):
-    """Everything a cell selects, on its train and validation images only: returns
-    ([(CNN model, its best parameters [1, ...]) per condition of `conditions`],
-    generated images [C, N, ...]). The generators train as one population (vmapped, 1.7x
-    faster than one at a time in session 5; on a CPU now each member's solo program in
-    turn, faster still: generators.train);
-    the CNNs one at a time: as a population every member pays for the longest member's
-    epochs (real + generated: ~25x the steps of real alone at 50 images), which made the
-    CNNs 0.7x as fast (benchmarks/augment_cell.py, docs/results.md)."""
+def train_generators(config: ml_collections.ConfigDict, generator: str, latent_dim: int,
+                     train: Arrays, validation_set: Arrays, seed: int) -> np.ndarray:
+    """The cell's generated images [C, N, H, W, 1], from class generators trained and
+    early-stopped on its train and validation images only. They train as one population
+    (vmapped, 1.7x faster than one at a time in session 5; on a CPU now each member's solo
+    program in turn, faster still: generators.train)."""
     num_classes = config.classifier.num_classes
     gen = generator_config(config, generator, latent_dim, seed)
     model, members, stopping = generators.train(
@@ -92,32 +90,40 @@ def train_cell(config: ml_collections.ConfigDict, generator: str, latent_dim: in
     logging.info("generators stopped after %s checks (best %s, every %d epochs)",
                  np.asarray(stopping.checks), np.asarray(stopping.best_epoch),
                  config.generator_check_every)
-    fake = generators.sample(gen, model, members, stopping.best_params,
+    return generators.sample(gen, model, members, stopping.best_params,
                              config.generated_per_class, seed)
-    # The pool interleaves the classes, so every page of it is class-balanced.
-    pool = (np.swapaxes(fake, 0, 1).reshape((-1,) + fake.shape[2:]),
-            np.tile(np.arange(num_classes), config.generated_per_class))
-    cnns = []
-    for k, condition in enumerate(results.CONDITIONS):
-        if condition not in conditions:
-            continue
-        generated, augmented = results.CONDITION_SETTINGS[condition]
-        settings = config.classifier.copy_and_resolve_references()
-        settings.data_seed = config.classifier.data_seed + 10 * seed + k
-        model, stopping, _ = classifiers.train(
-            settings, [train], [augmented], validation_set, seeds=[1000 * seed + k],
-            generated=[pool if generated else None])
-        logging.info("CNN %s stopped at epoch %d (best %d, validation loss %.4f)", condition,
-                     int(stopping.checks[0]), int(stopping.best_epoch[0]),
-                     float(stopping.best_loss[0]))
-        cnns.append((model, stopping.best_params))
-    return cnns, fake
 
 
-def score(cnns: list, test: Arrays, num_classes: int) -> list[float]:
-    """Macro F1 of each CNN on the test images: the only use of test data."""
-    return [macro_f1(test[1], classifiers.predict(model, params, test[0])[0], num_classes)
-            for model, params in cnns]
+def class_balanced_pool(fake: np.ndarray) -> Arrays:
+    """The generated images and labels, classes interleaved so that every page of the
+    pool is class-balanced."""
+    num_classes, count = fake.shape[:2]
+    return (np.swapaxes(fake, 0, 1).reshape((-1,) + fake.shape[2:]),
+            np.tile(np.arange(num_classes), count))
+
+
+def train_cnn(config: ml_collections.ConfigDict, condition: str, train: Arrays,
+              validation_set: Arrays, seed: int, pool: Arrays) -> tuple:
+    """(CNN model, its best parameters [1, ...]) of one condition, early-stopped on the
+    validation images. The CNNs train one at a time: as a population every member pays
+    for the longest member's epochs (real + generated: ~25x the steps of real alone at 50
+    images), which made them 0.7x as fast (benchmarks/augment_cell.py, docs/results.md)."""
+    k = results.CONDITIONS.index(condition)
+    generated, augmented = results.CONDITION_SETTINGS[condition]
+    settings = config.classifier.copy_and_resolve_references()
+    settings.data_seed = config.classifier.data_seed + 10 * seed + k
+    model, stopping, _ = classifiers.train(
+        settings, [train], [augmented], validation_set, seeds=[1000 * seed + k],
+        generated=[pool if generated else None])
+    logging.info("CNN %s stopped at epoch %d (best %d, validation loss %.4f)", condition,
+                 int(stopping.checks[0]), int(stopping.best_epoch[0]),
+                 float(stopping.best_loss[0]))
+    return model, stopping.best_params
+
+
+def score(model, params, test: Arrays, num_classes: int) -> float:
+    """Macro F1 of a CNN on the test images: the only use of test data."""
+    return macro_f1(test[1], classifiers.predict(model, params, test[0])[0], num_classes)
 
 
 def reusable_scores(rows: list[dict], train_size: int, seed: int) -> dict[str, float]:
@@ -184,15 +190,40 @@ def check_class_counts(config: ml_collections.ConfigDict) -> None:
 
 def claim_path(workdir: str, cell: results.Cell) -> str:
     """The lock file a process holds while it trains `cell`."""
-    os.makedirs(os.path.join(workdir, CLAIMS_DIR), exist_ok=True)
-    return os.path.join(workdir, CLAIMS_DIR, "-".join(map(str, cell)) + ".lock")
+    os.makedirs(os.path.join(workdir, CELLS_DIR), exist_ok=True)
+    return os.path.join(workdir, CELLS_DIR, "-".join(map(str, cell)) + ".lock")
+
+
+def progress_dir(workdir: str, cell: results.Cell) -> str:
+    """Where an unfinished cell keeps what it has done (removed once its rows are in
+    results.csv): generated.npy, its generated images, and f1.json, the scores of the
+    CNNs trained so far; a killed cell resumes after its last finished stage."""
+    return claim_path(workdir, cell)[:-len(".lock")]
+
+
+def generated_images(config: ml_collections.ConfigDict, cell: results.Cell, train: Arrays,
+                     validation_set: Arrays, progress: str) -> np.ndarray:
+    """The cell's generated images: saved by an earlier, killed run of it, or trained now
+    (and saved: write then rename, so a kill never leaves a partial file)."""
+    path = os.path.join(progress, "generated.npy")
+    if os.path.exists(path):
+        logging.info("cell %s: generated images of an unfinished run reused", cell)
+        return np.load(path)
+    generator, latent_dim, _, seed = cell
+    fake = train_generators(config, generator, latent_dim, train, validation_set, seed)
+    os.makedirs(progress, exist_ok=True)
+    with open(path + ".tmp", "wb") as f:
+        np.save(f, fake)
+    os.replace(path + ".tmp", path)
+    return fake
 
 
 def run_cell(config: ml_collections.ConfigDict, workdir: str, cell: results.Cell,
              test: Arrays) -> None:
-    """Trains and scores one cell, reusing the real-only scores of its size and seed, and
-    appends its rows to results.csv."""
+    """Trains and scores one cell, reusing the real-only scores of its size and seed and
+    what a killed run of it finished, and appends its rows to results.csv."""
     csv_path = os.path.join(workdir, "results.csv")
+    progress = progress_dir(workdir, cell)
     generator, latent_dim, size, seed = cell
     start = time.time()
     train, validation_set = subsets.reduced_train_validation(
@@ -200,18 +231,23 @@ def run_cell(config: ml_collections.ConfigDict, workdir: str, cell: results.Cell
         min_per_class=1, data_dir=config.data_dir or None)
     train, validation_set = ((to_float(train[0]), train[1]),
                              (to_float(validation_set[0]), validation_set[1]))
-    f1 = reusable_scores(results.read_rows(csv_path), size, seed)
-    to_train = tuple(c for c in results.CONDITIONS if c not in f1)
-    cnns, fake = train_cell(config, generator, latent_dim, train, validation_set, seed,
-                            to_train)
-    f1.update(zip(to_train, score(cnns, test, config.classifier.num_classes)))
+    reused = reusable_scores(results.read_rows(csv_path), size, seed)
+    f1 = {**reused, **(json_file.read(os.path.join(progress, "f1.json")) or {})}
+    fake = generated_images(config, cell, train, validation_set, progress)
+    pool = class_balanced_pool(fake)
+    for condition in results.CONDITIONS:
+        if condition not in f1:
+            model, params = train_cnn(config, condition, train, validation_set, seed, pool)
+            f1[condition] = score(model, params, test, config.classifier.num_classes)
+            json_file.write(os.path.join(progress, "f1.json"), f1)
     results.append_rows(csv_path, [
         dict(generator=generator, latent_dim=latent_dim, train_size=size, condition=c,
              seed=seed, f1=round(f1[c], 6)) for c in results.CONDITIONS])
     reports.save_digits(workdir, generator, latent_dim, fake)
+    shutil.rmtree(progress)
     logging.info("cell %s: F1 %s in %.0f s (reused: %s)", cell,
                  {c: round(f1[c], 4) for c in results.CONDITIONS}, time.time() - start,
-                 ", ".join(c for c in results.CONDITIONS if c not in to_train) or "none")
+                 ", ".join(reused) or "none")
 
 
 def run(config: ml_collections.ConfigDict, workdir: str) -> None:
