@@ -243,8 +243,8 @@ def run_cell(config: ml_collections.ConfigDict, workdir: str, cell: results.Cell
     results.append_rows(csv_path, [
         dict(generator=generator, latent_dim=latent_dim, train_size=size, condition=c,
              seed=seed, f1=round(f1[c], 6)) for c in results.CONDITIONS])
+    shutil.rmtree(progress)  # right after the rows: a kill between leaves a stale folder
     reports.save_digits(workdir, generator, latent_dim, fake)
-    shutil.rmtree(progress)
     logging.info("cell %s: F1 %s in %.0f s (reused: %s)", cell,
                  {c: round(f1[c], 4) for c in results.CONDITIONS}, time.time() - start,
                  ", ".join(reused) or "none")
