@@ -5,8 +5,8 @@ The augmentation studies (wae_jax/studies/augmentation): config.study picks the
 per-class study of "Data augmentation via VAEs" (configs/augment_mnist.py) or the W2-VAE
 paper's protocol (configs/augment_w2_*.py). --latent_dims, --sizes and --seeds (--groups
 for the W2 protocol's groups of runs) replace the config's lists, so a study runs in
-pieces into one workdir; finished cells or groups are skipped on a rerun (and per-class
-cells that another process on the workdir is training). Exit status 2
+pieces into one workdir; finished cells or groups are skipped on a rerun, and so are those
+that another process on the workdir is training. Exit status 2
 with one line on stderr for bad flags or config.
 """
 

@@ -56,3 +56,11 @@ def test_claimed_is_true_for_the_first_holder_only(tmp_path):
             assert (first, second) == (True, False)
     with file_lock.claimed(path) as again:
         assert again
+
+
+def test_both_create_the_lock_files_folder(tmp_path):
+    with file_lock.taken_in_turn(tmp_path / "a" / ".lock"):
+        pass
+    with file_lock.claimed(tmp_path / "b" / "c" / ".lock") as ours:
+        assert ours
+    assert (tmp_path / "a" / ".lock").is_file() and (tmp_path / "b" / "c" / ".lock").is_file()

@@ -45,7 +45,6 @@ def prepare(name: str, data_dir: str | os.PathLike | None = None,
     builder = make_builder()
     if _is_prepared(builder):
         return builder
-    data_dir.mkdir(parents=True, exist_ok=True)
     with file_lock.taken_in_turn(data_dir / f".{name}.prepare.lock"):
         builder = make_builder()  # another process may have prepared it while we waited
         if not _is_prepared(builder):

@@ -87,4 +87,3 @@ def hold(workdir: str, enabled: bool = True) -> Iterator[None]:
             if locked:
                 file.truncate(0)  # empty: released in order, not stale
                 fcntl.flock(file.fileno(), fcntl.LOCK_UN)
-

@@ -188,17 +188,16 @@ def check_class_counts(config: ml_collections.ConfigDict) -> None:
                                 of_total=False)
 
 
-def claim_path(workdir: str, cell: results.Cell) -> str:
-    """The lock file a process holds while it trains `cell`."""
-    os.makedirs(os.path.join(workdir, CELLS_DIR), exist_ok=True)
-    return os.path.join(workdir, CELLS_DIR, "-".join(map(str, cell)) + ".lock")
-
-
 def progress_dir(workdir: str, cell: results.Cell) -> str:
     """Where an unfinished cell keeps what it has done (removed once its rows are in
     results.csv): generated.npy, its generated images, and f1.json, the scores of the
     CNNs trained so far; a killed cell resumes after its last finished stage."""
-    return claim_path(workdir, cell)[:-len(".lock")]
+    return os.path.join(workdir, CELLS_DIR, "-".join(map(str, cell)))
+
+
+def claim_path(workdir: str, cell: results.Cell) -> str:
+    """The lock file a process holds while it trains `cell`."""
+    return progress_dir(workdir, cell) + ".lock"
 
 
 def generated_images(config: ml_collections.ConfigDict, cell: results.Cell, train: Arrays,

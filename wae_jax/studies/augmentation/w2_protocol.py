@@ -457,7 +457,6 @@ def missing_runs(config: ml_collections.ConfigDict, workdir: str) -> dict[str, l
 
 def group_claim_path(workdir: str, objective: str, runs: range) -> str:
     """The lock file a process holds while it trains a group of runs."""
-    os.makedirs(os.path.join(workdir, CLAIMS_DIR), exist_ok=True)
     return os.path.join(workdir, CLAIMS_DIR, f"{objective}-runs_{runs[0]}-{runs[-1]}.lock")
 
 
