@@ -1,8 +1,8 @@
 """The package's layering, read from the source with `ast` (nothing is imported).
 
-Libraries (losses, models, data, evaluation) never import the trainer or an
-application; the trainer never imports an application; wae_jax.cli imports nothing
-from wae_jax. Applications are the top-level modules beside wae_jax/main.py.
+wae_jax.files (locks, atomic writes) imports nothing else from wae_jax; libraries
+(losses, models, data, evaluation) never import the trainer or an application; the
+trainer never imports an application; wae_jax.cli imports nothing from wae_jax. Applications are the top-level modules beside wae_jax/main.py.
 """
 
 import ast
@@ -46,6 +46,12 @@ def test_imported_names_sees_nested_and_from_imports(tmp_path):
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_libraries_import_neither_the_trainer_nor_applications(library):
     assert violations(PACKAGE / library, ("wae_jax.training",) + APPLICATIONS) == []
+
+
+def test_files_import_nothing_else_from_wae_jax():
+    assert [name for path in sorted((PACKAGE / "files").glob("*.py"))
+            for name in sorted(imported_names(path))
+            if name.split(".")[0] == "wae_jax" and not name.startswith("wae_jax.files")] == []
 
 
 def test_the_trainer_imports_no_application():

@@ -23,8 +23,8 @@ from PIL import Image, ImageDraw
 
 from wae_jax import data, evaluation, models
 from wae_jax.evaluation import proxy_classifier, sample_metrics
-from wae_jax.training import (checkpointing, figures, json_file, methods, sample_quality,
-                              steps)
+from wae_jax.files import json_file
+from wae_jax.training import (checkpointing, figures, methods, sample_quality, steps)
 from wae_jax.training.random_streams import stream_key
 from wae_jax.training.state import abstract_train_state
 

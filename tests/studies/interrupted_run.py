@@ -10,7 +10,7 @@ import sys
 
 from configs import augment_mnist
 from wae_jax.studies.augmentation import classifiers, generators, per_class, results
-from wae_jax.training import json_file
+from wae_jax.files import json_file
 
 
 class Interrupted(Exception):

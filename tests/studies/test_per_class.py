@@ -5,7 +5,7 @@ test_augment.py)."""
 import os
 
 from configs import augment_mnist
-from wae_jax.data import file_lock
+from wae_jax.files import file_lock
 from wae_jax.studies.augmentation import per_class, reports, results
 
 

@@ -16,7 +16,7 @@ from scipy import stats
 from configs import augment_w2_mnist
 from tests import fast_compilation
 from tests.training.tiny import ROOT
-from wae_jax.data import file_lock
+from wae_jax.files import file_lock
 from wae_jax.studies.augmentation import w2_protocol
 from wae_jax.training import population
 from wae_jax.training.validation import ConfigError

@@ -19,7 +19,7 @@ import tensorflow_datasets as tfds
 from wae_jax.data import builders
 from wae_jax.data import catalog
 from wae_jax.data import fetch
-from wae_jax.data import file_lock
+from wae_jax.files import file_lock
 
 
 def download_dir(name: str, data_dir: str | os.PathLike | None = None) -> pathlib.Path:

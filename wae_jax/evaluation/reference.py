@@ -13,7 +13,6 @@ order is fixed), so runs agree on them.
 """
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Callable, Optional, Union
 
@@ -22,6 +21,7 @@ import numpy as np
 from wae_jax.evaluation.features import inception_features
 from wae_jax.evaluation.frechet import Statistics, feature_statistics
 from wae_jax.evaluation.inception_weights import TORCHSCRIPT_SHA256, default_cache_dir
+from wae_jax.files import atomic_file
 
 NETWORK_ID = f"inception2015_{TORCHSCRIPT_SHA256[:8]}"
 FeatureFn = Callable[[np.ndarray], np.ndarray]  # uint8 images [N, H, W, C] -> [N, D]
@@ -69,9 +69,8 @@ def reference_features(dataset: str, split: str = "test", n: Optional[int] = Non
     extract = features or (lambda x: inception_features(x, batch_size=50))
     values = np.asarray(extract(images), np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")  # processes may race
-    np.save(tmp, values)
-    tmp.replace(path)
+    with atomic_file.replaced(path, "wb") as f:  # processes may race
+        np.save(f, values)
     return values
 
 

@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from wae_jax.sweeps import packing, space, trial
-from wae_jax.training import json_file
+from wae_jax.files import json_file
 
 MANIFEST_NAME = "sweep.json"
 TRIALS_DIR = "trials"

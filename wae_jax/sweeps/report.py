@@ -15,6 +15,7 @@ from typing import Any, Optional
 # Figure objects, not pyplot: files only, and a notebook's own backend stays as it is.
 from matplotlib.figure import Figure
 
+from wae_jax.files import atomic_file
 from wae_jax.sweeps import manifest, trial
 
 CSV_NAME, MARKDOWN_NAME, PLOTS_DIR = "report.csv", "report.md", "plots"
@@ -79,7 +80,7 @@ def _scored(table: list[dict], score: str) -> list[dict]:
 
 
 def write_csv(path: str, table: list[dict]) -> None:
-    with open(path, "w", newline="") as f:
+    with atomic_file.replaced(path) as f:
         writer = csv.DictWriter(f, columns(table), restval="")
         writer.writeheader()
         writer.writerows({k: _cell(v) for k, v in row.items()} for row in table)
@@ -128,6 +129,11 @@ def _score_label(table: list[dict], score: str) -> str:
     return f"best {metric}" if metric and score == "best_value" else score
 
 
+def _save(figure: Figure, path: str) -> None:
+    with atomic_file.replaced(path, "wb") as f:
+        figure.savefig(f, format="png", dpi=100)
+
+
 def write_plots(directory: str, table: list[dict]) -> None:
     """Score against lambda, latent size and learning rate, per method; the distribution of
     scores per method."""
@@ -146,7 +152,7 @@ def write_plots(directory: str, table: list[dict]) -> None:
             axes.set_xscale(scale)
             axes.set(title=method, xlabel=field, ylabel=_score_label(table, score))
         figure.tight_layout()
-        figure.savefig(os.path.join(directory, f"score_vs_{field}.png"), dpi=100)
+        _save(figure, os.path.join(directory, f"score_vs_{field}.png"))
     figure = Figure(figsize=(5, 3.5))
     axes = figure.subplots()
     if methods:
@@ -154,14 +160,14 @@ def write_plots(directory: str, table: list[dict]) -> None:
         axes.set_xticks(range(1, len(methods) + 1), methods)
     axes.set_ylabel(_score_label(table, score))
     figure.tight_layout()
-    figure.savefig(os.path.join(directory, "score_distribution.png"), dpi=100)
+    _save(figure, os.path.join(directory, "score_distribution.png"))
 
 
 def write_report(workdir: str) -> list[dict]:
     """Writes report.csv, report.md and plots/ into `workdir`; returns the rows."""
     table = rows(workdir)
     write_csv(os.path.join(workdir, CSV_NAME), table)
-    with open(os.path.join(workdir, MARKDOWN_NAME), "w") as f:
+    with atomic_file.replaced(os.path.join(workdir, MARKDOWN_NAME)) as f:
         f.write(markdown(table))
     write_plots(os.path.join(workdir, PLOTS_DIR), table)
     return table

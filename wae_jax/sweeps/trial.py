@@ -14,8 +14,9 @@ from typing import Any, Optional
 import ml_collections
 
 from wae_jax import workdir_evaluation
-from wae_jax.training import (checkpointing, experiment, json_file, population_trainer,
-                              trainer, validation)
+from wae_jax.files import json_file
+from wae_jax.training import (checkpointing, experiment, population_trainer, trainer,
+                              validation)
 
 RECORD_NAME = "trial.json"
 DONE = ("finished", "diverged")  # outcomes that a rerun does not train again

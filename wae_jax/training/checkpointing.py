@@ -21,7 +21,7 @@ import ml_collections
 import orbax.checkpoint as ocp
 from absl import logging
 
-from wae_jax.training import json_file
+from wae_jax.files import json_file
 
 CONFIG_NAME = "config.json"
 LATEST_DIR = "checkpoints"

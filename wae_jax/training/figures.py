@@ -12,6 +12,8 @@ import os
 import numpy as np
 from PIL import Image
 
+from wae_jax.files import atomic_file
+
 PAD = 2  # Pixels of white between tiles, so that dark digits stay separable.
 NUM_PAIRS = 8  # interpolation rows
 NUM_INTERPOLATION_STEPS = 10  # images per interpolation row, ends included
@@ -82,4 +84,5 @@ def save_png(path: str, image: np.ndarray) -> None:
     """Writes a uint8 [H, W, 1|3] array; single-channel images become greyscale PNGs."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     array = image[..., 0] if image.shape[-1] == 1 else image
-    Image.fromarray(array).save(path)
+    with atomic_file.replaced(path, "wb") as f:
+        Image.fromarray(array).save(f, format="PNG")

@@ -13,6 +13,8 @@ from typing import Mapping
 import numpy as np
 import tensorboardX
 
+from wae_jax.files import atomic_file
+
 JSONL_NAME = "metrics.jsonl"
 
 
@@ -38,9 +40,8 @@ def _truncate_jsonl(path: str, last_step: int) -> None:
                 continue
             if row.get("step", math.inf) <= last_step:
                 kept.append(line if line.endswith("\n") else line + "\n")
-    with open(path + ".tmp", "w") as f:
+    with atomic_file.replaced(path) as f:
         f.writelines(kept)
-    os.replace(path + ".tmp", path)
 
 
 def _json_value(value):

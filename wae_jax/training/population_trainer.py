@@ -43,7 +43,8 @@ import numpy as np
 from absl import logging
 
 from wae_jax import data
-from wae_jax.training import (checkpointing, json_file, population, preemption, progress_report,
+from wae_jax.files import json_file
+from wae_jax.training import (checkpointing, population, preemption, progress_report,
                               sample_quality, steps, trainer)
 from wae_jax.training.metrics_writer import MetricsWriter
 from wae_jax.training.population import PopulationState

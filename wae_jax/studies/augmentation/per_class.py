@@ -25,9 +25,10 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from wae_jax.data import arrays, file_lock, subsets
+from wae_jax.data import arrays, subsets
 from wae_jax.evaluation.classification import macro_f1
-from wae_jax.training import json_file, validation
+from wae_jax.files import atomic_file, file_lock, json_file
+from wae_jax.training import validation
 from wae_jax.studies.augmentation import (classifiers, generators, reports, results,
                                          study_checks)
 
@@ -211,9 +212,8 @@ def generated_images(config: ml_collections.ConfigDict, cell: results.Cell, trai
     generator, latent_dim, _, seed = cell
     fake = train_generators(config, generator, latent_dim, train, validation_set, seed)
     os.makedirs(progress, exist_ok=True)
-    with open(path + ".tmp", "wb") as f:
+    with atomic_file.replaced(path, "wb") as f:
         np.save(f, fake)
-    os.replace(path + ".tmp", path)
     return fake
 
 

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 import numpy as np
 
 from wae_jax.evaluation.significance import wilcoxon_pvalues, wilcoxon_table
+from wae_jax.files import atomic_file
 from wae_jax.studies.augmentation.results import CONDITIONS, GENERATED, LABELS, cell_of
 from wae_jax.training import figures
 
@@ -157,7 +158,8 @@ def plot_f1(rows: list[dict], generator: str, path: str) -> None:
         ax.grid(alpha=0.3)
     axes[0][0].legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with atomic_file.replaced(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=100)
 
 
 def save_digits(workdir: str, generator: str, latent_dim: int, samples: np.ndarray) -> None:
@@ -173,9 +175,9 @@ def save_digits(workdir: str, generator: str, latent_dim: int, samples: np.ndarr
 def write_reports(workdir: str, rows: list[dict]) -> None:
     if not rows:
         return
-    with open(os.path.join(workdir, "table2.md"), "w") as f:
+    with atomic_file.replaced(os.path.join(workdir, "table2.md")) as f:
         f.write(table2(rows))
-    with open(os.path.join(workdir, "significance.md"), "w") as f:
+    with atomic_file.replaced(os.path.join(workdir, "significance.md")) as f:
         f.write(significance(rows))
     for generator in sorted({r["generator"] for r in rows}):
         plot_f1(rows, generator, os.path.join(workdir, f"f1_vs_size_{generator}.png"))

@@ -5,6 +5,8 @@ import csv
 import os
 from typing import Iterable
 
+from wae_jax.files import csv_file
+
 COLUMNS = ("generator", "latent_dim", "train_size", "condition", "seed", "f1")
 CONDITIONS = ("cnn", "vae", "aug", "aug_vae")  # the paper's CNN, VAE, AUG, AUG+VAE
 # What each condition's CNN trains on: (generated images, conventional augmentation).
@@ -28,14 +30,7 @@ def read_rows(path: str) -> list[dict]:
 
 def append_rows(path: str, rows: Iterable[dict]) -> None:
     """Appends rows (writing the header first into a new file) and flushes to disk."""
-    new = not os.path.exists(path)
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerows({c: row[c] for c in COLUMNS} for row in rows)
-        f.flush()
-        os.fsync(f.fileno())
+    csv_file.append(path, COLUMNS, rows)
 
 
 def cell_of(row: dict) -> Cell:

@@ -39,10 +39,11 @@ import numpy as np
 from absl import logging
 
 from wae_jax import data, models, workdir_evaluation
-from wae_jax.data import arrays, file_lock, subsets
+from wae_jax.data import arrays, subsets
 from wae_jax.evaluation import sample_metrics
 from wae_jax.evaluation.proxy_classifier import proxy_classifier
 from wae_jax.evaluation.significance import wilcoxon_table
+from wae_jax.files import atomic_file, csv_file, file_lock
 from wae_jax.training import (checkpointing, experiment, methods, population,
                               population_trainer, steps, validation)
 from wae_jax.training.metrics_writer import read_jsonl
@@ -212,15 +213,6 @@ def pseudo_labels(config: ml_collections.ConfigDict, images: np.ndarray) -> np.n
                            for i in range(0, len(images), 1000)])
 
 
-def _write_csv(path: str, columns, rows, append: bool = False) -> None:
-    new = not (append and os.path.exists(path))
-    with open(path, "a" if append else "w", newline="") as f:
-        writer = csv.DictWriter(f, columns, extrasaction="ignore")
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
-
-
 def _done(path: str) -> set[tuple[str, int, int, str]]:
     if not os.path.exists(path):
         return set()
@@ -272,9 +264,9 @@ def augmentation(config: ml_collections.ConfigDict, best: dict[str, dict], workd
                                                   np.concatenate([real[1], fake[o][1]])),
             monitor, (holdout_x, holdout_y), seed, seed * 1000 + CNN_ORDER.index(o))
             for o in missing}
-        _write_csv(path, RESULT_COLUMNS, [
+        csv_file.append(path, RESULT_COLUMNS, [
             {"dataset": config.dataset, "objective": o, "train_size": size, "seed": seed,
-             "accuracy": round(a, 5)} for o, a in accuracy.items()], append=True)
+             "accuracy": round(a, 5)} for o, a in accuracy.items()])
         logging.info("%s, %d real images, seed %d: accuracy %s", config.dataset, size, seed,
                      {o: round(a, 4) for o, a in accuracy.items()})
 
@@ -483,7 +475,7 @@ def train_group(config: ml_collections.ConfigDict, objective: str, workdir: str,
     for row in rows:
         row.update({f"test_{metric}": round(value, 4)
                     for metric, value in test_scores(config, row).items()})
-    _write_csv(os.path.join(workdir, RUNS_NAME), run_columns(config), rows, append=True)
+    csv_file.append(os.path.join(workdir, RUNS_NAME), run_columns(config), rows)
 
 
 def restored_best(config: ml_collections.ConfigDict, row: dict, workdir: str) -> str:
@@ -525,5 +517,5 @@ def select_and_augment(config: ml_collections.ConfigDict, workdir: str) -> None:
     best = {o: best_run([r for r in runs if r["objective"] == o]) for o in config.objectives}
     notes = [note for row in best.values() if (note := restored_best(config, row, workdir))]
     augmentation(config, best, workdir)
-    with open(os.path.join(workdir, "w2_tables.md"), "w") as f:
+    with atomic_file.replaced(os.path.join(workdir, "w2_tables.md")) as f:
         f.write(summary(config, runs, best, workdir) + "".join(f"\n{n}\n" for n in notes))

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from wae_jax.data import file_lock
+from wae_jax.files import file_lock
 
 
 def _free(path) -> bool:
@@ -36,7 +36,7 @@ def test_released_when_the_block_raises(tmp_path):
 def test_a_killed_holder_releases_it(tmp_path):
     path = tmp_path / ".lock"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from wae_jax.data import file_lock\n"
+        [sys.executable, "-c", "import sys, time; from wae_jax.files import file_lock\n"
          f"with file_lock.taken_in_turn({os.fspath(path)!r}):\n"
          "    print('held', flush=True); time.sleep(600)"],
         stdout=subprocess.PIPE, text=True)
