@@ -93,6 +93,9 @@ def test_statistics_round_trip(tmp_path):
     fid_lib.save_statistics(tmp_path / "s.npz", stats)
     loaded = fid_lib.load_statistics(tmp_path / "s.npz")
     np.testing.assert_array_equal(loaded.sigma, stats.sigma)
+    fid_lib.save_statistics(tmp_path / "s", stats)  # the path as given, no suffix added
+    assert fid_lib.load_statistics(tmp_path / "s").n == 30
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s", "s.npz"]
     assert loaded.n == 30
     np.savez(tmp_path / "bad.npz", mu=stats.mu)
     with pytest.raises(ValueError, match="missing"):

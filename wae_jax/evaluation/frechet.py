@@ -17,6 +17,7 @@ from typing import NamedTuple, Optional, Union
 import numpy as np
 
 from wae_jax.evaluation.features import inception_features
+from wae_jax.files import atomic_file
 
 # Eigenvalues below -NEG_EIG_TOL * (largest |eigenvalue|) mean "not a covariance matrix".
 NEG_EIG_TOL = 1e-6
@@ -87,7 +88,10 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray,
 
 
 def save_statistics(path: Union[str, Path], stats: Statistics) -> None:
-    np.savez(path, mu=stats.mu, sigma=stats.sigma, n=stats.n)
+    """An .npz at `path` exactly as given, replaced whole: reference statistics are shared
+    by the runs that read them."""
+    with atomic_file.replaced(path, "wb") as f:
+        np.savez(f, mu=stats.mu, sigma=stats.sigma, n=stats.n)
 
 
 def load_statistics(path: Union[str, Path]) -> Statistics:
