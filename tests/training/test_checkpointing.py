@@ -53,6 +53,11 @@ DAMAGES = {
 }
 
 
+# When an array read fails, orbax's restore closes its asyncio loop while tensorstore still
+# completes the other reads, whose callbacks then find the loop closed; Python reports them
+# as unraisable (in about half the runs of "state arrays"). That is orbax's failure path
+# cleaning up, not ours: what the restore returns and keeps is asserted below.
+@pytest.mark.filterwarnings("ignore:Exception ignored in:pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("damage", DAMAGES)
 def test_an_unreadable_newest_checkpoint_falls_back_to_the_older_one(tmp_path, damage, caplog):
     checkpointer = checkpointing.Checkpointer(str(tmp_path), keep=3)
