@@ -197,6 +197,37 @@ def test_rewrite_scatters_taps_and_matmul_keeps_patches():
     assert conv._phase_function("matmul", (1, 4, 4, 8), 4, 2) is conv._fused_phases
 
 
+# Batches beyond BLOCK_IMAGES with narrow inputs run over groups of images: 45 -> 3 groups of
+# 15; 41 -> 3 of 14, the last padded with one zero image; the reference is XLA's whole batch.
+@pytest.mark.parametrize("batch,size,kernel,padding,output_padding,cout", [
+    (45, (4, 5), 4, 1, 0, 16),
+    (41, (5, 4), 3, 1, 1, 3),
+])
+def test_transposed_conv_in_image_groups_matches_xla(batch, size, kernel, padding,
+                                                      output_padding, cout):
+    x, w = _normal(4, (batch, *size, CIN)), _normal(5, (kernel, kernel, CIN, cout))
+    _compare_lowerings(lambda x, w, lowering: conv.conv_transpose2d(
+        x, w, 2, padding, output_padding, lowering), x, w, "rewrite")
+
+
+def _loops(fn, x_shape, w_shape) -> bool:
+    jaxpr = str(jax.make_jaxpr(fn)(np.zeros(x_shape, np.float32), np.zeros(w_shape, np.float32)))
+    return "scan" in jaxpr or "while" in jaxpr
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the CPU dispatch rule")
+def test_only_narrow_transposed_convs_of_large_batches_run_in_image_groups():
+    """conv.py's BLOCKED_MAX_IN_CHANNELS rule, solo ('auto' on CPU) only."""
+    fn = {lowering: functools.partial(conv.conv_transpose2d, stride=2, padding=1,
+                                      lowering=lowering) for lowering in ("auto", "matmul")}
+    narrow, wide = conv.BLOCKED_MAX_IN_CHANNELS, conv.BLOCKED_MAX_IN_CHANNELS + 1
+    many, few = conv.BLOCK_IMAGES + 1, conv.BLOCK_IMAGES
+    assert _loops(fn["auto"], (many, 7, 7, narrow), (4, 4, narrow, 2))
+    assert not _loops(fn["auto"], (many, 7, 7, wide), (4, 4, wide, 2))
+    assert not _loops(fn["auto"], (few, 7, 7, narrow), (4, 4, narrow, 2))
+    assert not _loops(fn["matmul"], (many, 7, 7, narrow), (4, 4, narrow, 2))
+
+
 def _numpy_conv_vjp(x: np.ndarray, w: np.ndarray, stride: int, pads, cotangent: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """float64 loop over taps of y = sum_ab pad(x)[s*i + a, s*j + b] @ w[a, b], and its VJP."""

@@ -48,6 +48,15 @@ LOWERINGS = ("auto", "xla", "rewrite", "matmul")
 # exact taps (no zero taps) wins up to 8x8 inputs (k=3: 1.2-1.5x); beyond, the per-phase patch
 # copies cost more than the zero taps of the single fused matmul (16x16, k=5: 1.8x slower).
 PER_PHASE_MAX_PIXELS = 64
+# Solo CPU transposed convs with at most this many input channels run over groups of about
+# BLOCK_IMAGES images (`_in_image_blocks`). Their taps' matmul writes k*k*out values per input
+# pixel for 2*in FLOP each, so over a whole batch it streams from memory; a group's stays in
+# cache. Forward + backward, batch 100 (ad-hoc timing, session 18): the `:small` DCGAN
+# decoder's 14 -> 28, 32 -> 16 layer 16.3 -> 4.7 ms, its 7 -> 14, 64 -> 32 4.3 -> 3.6 ms, the
+# `:small` CelebA decoder's three 1.9-2.1x; pythae's 1024 -> 512 and 512 -> 256 (compute-bound)
+# gained nothing or lost, so wider layers keep the whole batch.
+BLOCKED_MAX_IN_CHANNELS = 64
+BLOCK_IMAGES = 20
 
 
 def resolve_lowering(lowering: str) -> str:
@@ -189,11 +198,9 @@ def conv2d_patches(x: jax.Array, w: jax.Array, stride: int,
     """
     batch = x.shape[0]
     if 0 < block_images < batch:
-        groups = -(-batch // block_images)
-        x = jnp.pad(x, [(0, groups * block_images - batch)] + [(0, 0)] * 3)
-        y = lax.map(lambda images: conv2d_patches(images, w, stride, pads, 0, block_rows),
-                    x.reshape(groups, block_images, *x.shape[1:]))
-        return y.reshape(-1, *y.shape[2:])[:batch]
+        return _in_image_blocks(
+            lambda images: conv2d_patches(images, w, stride, pads, 0, block_rows), x,
+            block_images)
     x = _pad_hw(x, pads)
     if not block_rows:
         return _matmul_conv(x, w, stride)
@@ -207,6 +214,17 @@ def conv2d_patches(x: jax.Array, w: jax.Array, stride: int,
         jnp.arange(blocks))  # [blocks, B, block_rows, W, out]
     y = jnp.moveaxis(y, 0, 1)
     return y.reshape(batch, blocks * block_rows, *y.shape[3:])[:, :out_rows]
+
+
+def _in_image_blocks(fn: Callable[[jax.Array], jax.Array], x: jax.Array, block_images: int
+                     ) -> jax.Array:
+    """fn (per image: images [n, ...] -> [n, ...]) over groups of block_images images, one
+    after another (`lax.map`), the batch zero-padded to whole groups and cropped back."""
+    batch = x.shape[0]
+    groups = -(-batch // block_images)
+    x = jnp.pad(x, [(0, groups * block_images - batch)] + [(0, 0)] * (x.ndim - 1))
+    y = lax.map(fn, x.reshape(groups, block_images, *x.shape[1:]))
+    return y.reshape(-1, *y.shape[2:])[:batch]
 
 
 def _conv_output_size(size: Sequence[int], pads: Sequence[tuple[int, int]], kernel: int,
@@ -353,7 +371,8 @@ def conv_transpose2d(x: jax.Array, w: jax.Array, stride: int = 2, padding: int =
 
     XLA:CPU's weight gradient of a strided one is operand-swapped (the dilated input is
     smaller than the output gradient), so on CPU strides > 1 are computed per output phase
-    from matmuls (`_phase_function` says which). Stride 1 is a plain conv with the flipped
+    from matmuls (`_phase_function` says which), narrow ones over groups of images
+    (BLOCKED_MAX_IN_CHANNELS). Stride 1 is a plain conv with the flipped
     kernel, whose backward XLA runs well: `conv2d` (2x faster than the phases on the
     augmentation VAE's 14x14 64 -> 64 layers, forward + backward).
     """
@@ -366,7 +385,15 @@ def conv_transpose2d(x: jax.Array, w: jax.Array, stride: int = 2, padding: int =
         pad = w.shape[0] - 1 - padding
         return conv2d(x, w[::-1, ::-1], 1, [(pad, pad)] * 2, lowering)
     phase_fn = _phase_function(resolved, x.shape, w.shape[0], stride)
-    return _conv_transpose2d_rewrite(x, w, stride, padding, output_padding, phase_fn)
+
+    def transposed(images: jax.Array) -> jax.Array:
+        return _conv_transpose2d_rewrite(images, w, stride, padding, output_padding, phase_fn)
+
+    batch = x.shape[0]
+    if resolved == "rewrite" and x.shape[3] <= BLOCKED_MAX_IN_CHANNELS and batch > BLOCK_IMAGES:
+        groups = -(-batch // BLOCK_IMAGES)
+        return _in_image_blocks(transposed, x, -(-batch // groups))  # even groups, <= 20
+    return transposed(x)
 
 
 def _check_transpose_args(stride: int, padding: int, output_padding: int) -> None:
