@@ -392,7 +392,7 @@ def conv_transpose2d(x: jax.Array, w: jax.Array, stride: int = 2, padding: int =
     batch = x.shape[0]
     if resolved == "rewrite" and x.shape[3] <= BLOCKED_MAX_IN_CHANNELS and batch > BLOCK_IMAGES:
         groups = -(-batch // BLOCK_IMAGES)
-        return _in_image_blocks(transposed, x, -(-batch // groups))  # even groups, <= 20
+        return _in_image_blocks(transposed, x, -(-batch // groups))  # even, <= BLOCK_IMAGES
     return transposed(x)
 
 
