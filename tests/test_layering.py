@@ -2,7 +2,8 @@
 
 wae_jax.files (locks, atomic writes) imports nothing else from wae_jax; libraries
 (losses, models, data, evaluation) never import the trainer or an application; the
-trainer never imports an application; wae_jax.cli imports nothing from wae_jax. Applications are the top-level modules beside wae_jax/main.py.
+trainer never imports an application; wae_jax.cli imports nothing from wae_jax.
+Applications are the top-level modules beside wae_jax/main.py.
 """
 
 import ast

@@ -15,7 +15,6 @@ it trains ~1.5x more examples per second (the activations fit in cache).
 
 import dataclasses
 import functools
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -203,7 +202,7 @@ def proxy_classifier(dataset: str, *, data_dir: str | os.PathLike | None = None,
     info_path = directory / f"{proxy_id}.json"
     model = _proxy_model(labels, PROXY_WIDTHS, PROXY_DROPOUT)
     if params_path.exists() and info_path.exists():
-        info = json.loads(info_path.read_text())
+        info = json_file.read(info_path)
         return ProxyClassifier(model, _load(model, params_path, images.shape[1:]), proxy_id,
                                info["test_accuracy"])
     logging.info("Training proxy classifier %s (%d steps).", proxy_id, num_steps)

@@ -29,8 +29,9 @@ def read_rows(path: str) -> list[dict]:
 
 
 def append_rows(path: str, rows: Iterable[dict]) -> None:
-    """Appends rows (writing the header first into a new file) and flushes to disk."""
-    csv_file.append(path, COLUMNS, rows)
+    """Appends rows (writing the header first into a new file) and flushes to disk; a row
+    missing a column raises KeyError."""
+    csv_file.append(path, COLUMNS, ({c: row[c] for c in COLUMNS} for row in rows))
 
 
 def cell_of(row: dict) -> Cell:
