@@ -1,12 +1,13 @@
 """GFLOP/s of every FID-Inception convolution per lowering, and the whole network's images/s.
 
-Why: `inception.CPU_PATCH_CONVS` (which layers leave XLA's convolution on CPU, and for
-what) is chosen from this table; rerun it when XLA, the CPU or the batch size changes.
+Why: `inception.CPU_CONVS` (which layers leave XLA's convolution on CPU, and for what) is
+chosen from this table; rerun it when XLA, the CPU or the batch size changes.
 
 Usage: python benchmarks/inception_layers.py [--batch-size 16] [--rounds 3] [--json]
 Per distinct conv shape of the 299x299 network (forward only, random weights): XLA's
-convolution, patches + one matmul, and patches in blocks of `inception.BLOCKS` (images, rows),
-alternated per round, medians. Then the whole network with its CPU choice ('auto') against
+convolution, patches + one matmul, patches in blocks of `inception.BLOCKS` (images, rows), and
+Winograd's F(m, k) with tiles m = 2, 4, 6 (stride-1 convs wider than 1x1; '-' elsewhere),
+alternated per round, medians; 'best' names the fastest. Then the whole network with its CPU choice ('auto') against
 XLA's convolution everywhere ('xla'), alternated per round, and the fraction of the
 float32 matmul peak that 'auto' reaches. --json prints one line: the two networks'
 images/s, their median ratio, the peak, and the 1-minute load average.
@@ -24,9 +25,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from wae_jax import cli
 from wae_jax.evaluation import inception
 
-LAYER_LOWERINGS = ("xla", "patches", "blocks")
+LAYER_LOWERINGS = ("xla", "patches", "blocks", "winograd2", "winograd4", "winograd6")
 
 
 def conv_layers(batch: int) -> collections.Counter:
@@ -64,6 +66,8 @@ def layer_table(batch: int, rounds: int) -> list[str]:
         x = jnp.asarray(np.random.default_rng(0).random(shape), jnp.float32)
         runners = {}
         for lowering in LAYER_LOWERINGS:
+            if lowering.startswith("winograd") and not inception.forced_lowering(lowering, conv):
+                continue
             layer = inception.ConvBN(conv, lowering=lowering)
             params = layer.init(jax.random.key(0), x)
             apply = jax.jit(layer.apply)
@@ -72,12 +76,21 @@ def layer_table(batch: int, rounds: int) -> list[str]:
         features, (kh, kw), stride, _ = conv
         out = jax.eval_shape(inception.ConvBN(conv).init_with_output, jax.random.key(0), x)[0]
         flops = 2 * np.prod(out.shape) * kh * kw * shape[3]
-        rates = [f"{flops / statistics.median(times[n]) / 1e9:7.0f}" for n in LAYER_LOWERINGS]
-        chosen = inception.cpu_blocks(shape, conv)
-        choice = "xla" if chosen is None else "patches, blocks {}x{}".format(*chosen)
+        rates = [f"{flops / statistics.median(times[n]) / 1e9:7.0f}" if n in times else "-"
+                 for n in LAYER_LOWERINGS]
+        best = min(times, key=lambda n: statistics.median(times[n]))
         rows.append(f"| {shape[1]}x{shape[2]}x{shape[3]} | {kh}x{kw}/{stride} -> {features} | "
-                    f"{count} | " + " | ".join(rates) + f" | {choice} |")
+                    f"{count} | " + " | ".join(rates) + f" | {best} | "
+                    f"{describe(inception.cpu_lowering(shape, conv))} |")
     return rows
+
+
+def describe(lowering: inception.Lowering) -> str:
+    if lowering is None:
+        return "xla"
+    if lowering[0] == "winograd":
+        return f"winograd{lowering[1]}"
+    return "patches, blocks {}x{}".format(*lowering[1:])
 
 
 def matmul_gflops(n: int = 1024, rounds: int = 7) -> float:
@@ -118,11 +131,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args()
+    cli.keep_freed_buffers()  # as the command lines do (WAE_JAX_MALLOPT=0: glibc's defaults)
     if not args.json:
         print(f"backend {jax.default_backend()}, batch {args.batch_size}, forward GFLOP/s, "
               f"medians of {args.rounds} alternating rounds")
-        print("| input | conv | layers | " + " | ".join(LAYER_LOWERINGS) + " | CPU choice |")
-        print("|---|---|---|---|---|---|---|")
+        print("| input | conv | layers | " + " | ".join(LAYER_LOWERINGS) + " | best | CPU choice |")
+        print("|---" * (len(LAYER_LOWERINGS) + 5) + "|")
         print("\n".join(layer_table(args.batch_size, args.rounds)))
     rates = network_rates(args.batch_size, args.rounds)
     peak, flops = matmul_gflops(), network_flops()

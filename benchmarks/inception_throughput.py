@@ -23,6 +23,7 @@ import jax
 import numpy as np
 import torch
 
+from wae_jax import cli
 from wae_jax.evaluation import features, inception, inception_weights
 
 
@@ -38,6 +39,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args()
+    cli.keep_freed_buffers()  # as the command lines do (WAE_JAX_MALLOPT=0: glibc's defaults)
 
     params = jax.device_put(inception_weights.load_inception_params())
     weights = inception_weights.default_cache_dir() / inception_weights.TORCHSCRIPT_NAME

@@ -48,30 +48,34 @@ def test_parameter_count_matches_the_torchscript_file():
     assert sum(int(np.prod(s.shape)) for s in jax.tree.leaves(shapes)) == TORCHSCRIPT_NUM_VALUES
 
 
+@pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("lowering", inception.LOWERINGS)
-def test_conv_bn_matches_unfused_reference(lowering):
+def test_conv_bn_matches_unfused_reference(lowering, stride):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 9, 8, 3)).astype(np.float32)
-    conv = inception.spec(4, (3, 2), stride=2, padding=(1, 0))
+    conv = inception.spec(4, (3, 2), stride=stride, padding=(1, 0))
     params = {"kernel": rng.normal(size=(3, 2, 3, 4)), "beta": rng.normal(size=4),
               "mean": rng.normal(size=4), "var": rng.uniform(0.1, 2.0, size=4)}
     params = {k: v.astype(np.float32) for k, v in params.items()}
     out = inception.ConvBN(conv, lowering=lowering).apply({"params": params}, x)
 
     padded = np.pad(x.astype(np.float64), ((0, 0), (1, 1), (0, 0), (0, 0)))
-    ref = np.zeros((2, 5, 4, 4))  # floor((9 + 2 - 3) / 2) + 1, floor((8 - 2) / 2) + 1
+    ref = np.zeros((2, 9, 7, 4))  # 9 + 2 - 3 + 1, 8 - 2 + 1 at stride 1
     for n in range(2):
         for o in range(4):
-            full = sum(signal.correlate2d(padded[n, :, :, i], params["kernel"][:, :, i, o],
-                                          mode="valid") for i in range(3))
-            ref[n, :, :, o] = full[::2, ::2]
+            ref[n, :, :, o] = sum(signal.correlate2d(padded[n, :, :, i],
+                                                     params["kernel"][:, :, i, o], mode="valid")
+                                  for i in range(3))
+    ref = ref[:, ::stride, ::stride]
     ref = (ref - params["mean"]) / np.sqrt(params["var"] + inception.BN_EPS) + params["beta"]
-    np.testing.assert_allclose(out, np.maximum(ref, 0.0), rtol=1e-5, atol=1e-5)
+    tolerance = 1e-4 if lowering.startswith("winograd") else 1e-5  # the transforms' round-off
+    np.testing.assert_allclose(out, np.maximum(ref, 0.0), rtol=tolerance, atol=tolerance)
 
 
 def test_cpu_lowering_table_names_real_layers_and_1x1_convs_are_matmuls():
-    """Every CPU_PATCH_CONVS key is a conv of the 299x299 network (a renamed or resized
-    layer would silently fall back to XLA), and every 1x1 conv is a plain matmul."""
+    """Every CPU_CONVS key is a conv of the 299x299 network (a renamed or resized layer
+    would silently fall back to XLA), Winograd is only chosen for stride-1 convs, and every
+    1x1 conv is a plain matmul."""
     x = jnp.zeros((1, inception.INPUT_SIZE, inception.INPUT_SIZE, 3))
     seen = {}
 
@@ -79,20 +83,22 @@ def test_cpu_lowering_table_names_real_layers_and_1x1_convs_are_matmuls():
         if isinstance(context.module, inception.ConvBN) and context.method_name == "__call__":
             conv = context.module.conv
             seen[(args[0].shape[1], args[0].shape[3], conv[1], conv[0], conv[2])] = (
-                inception.cpu_blocks(args[0].shape, conv))
+                inception.cpu_lowering(args[0].shape, conv))
         return next_fun(*args, **kwargs)
 
     with nn.intercept_methods(record):
         jax.eval_shape(inception.FIDInception().init, jax.random.key(0), x)
-    assert len(seen) > 40 and set(inception.CPU_PATCH_CONVS) <= set(seen)
-    for (_, _, kernel, _, stride), blocks in seen.items():
+    assert len(seen) > 40 and set(inception.CPU_CONVS) <= set(seen)
+    for (_, _, kernel, _, stride), lowering in seen.items():
         if kernel == (1, 1) and stride == 1:
-            assert blocks == (0, 0)
+            assert lowering == ("patches", 0, 0)
+        if lowering is not None and lowering[0] == "winograd":
+            assert stride == 1 and kernel != (1, 1)
 
 
 def test_every_lowering_reaches_every_layer_and_agrees_with_xla():
-    """The network's lowering field is passed to each conv unit: forced patch forms give
-    XLA's features, and no convolution op is left in their program."""
+    """The network's lowering field is passed to each conv unit: forced patch and Winograd
+    forms give XLA's features, and no convolution op is left in the patch forms' program."""
     x = np.random.default_rng(1).uniform(-1, 1, (1, 75, 75, 3)).astype(np.float32)
     params = jax.tree.map(
         lambda s: jnp.asarray(np.random.default_rng(s.size).normal(size=s.shape), s.dtype) * 0.1,
@@ -105,9 +111,10 @@ def test_every_lowering_reaches_every_layer_and_agrees_with_xla():
         return inception.FIDInception(lowering=lowering).apply({"params": params}, x)
 
     reference = features("xla", params, x)
-    for lowering in ("patches", "blocks"):
+    for lowering in inception.LOWERINGS[2:]:
         np.testing.assert_allclose(features(lowering, params, x), reference, rtol=1e-4,
                                    atol=1e-4 * float(jnp.max(jnp.abs(reference))))
+    for lowering in ("patches", "blocks"):
         assert "convolution" not in features.lower(lowering, params, x).as_text()
 
 
@@ -128,3 +135,15 @@ def test_last_block_max_pool_pads_with_minus_infinity():
 def test_refuses_non_rgb_input():
     with pytest.raises(ValueError, match="3"):
         inception.FIDInception().init(jax.random.key(0), jnp.zeros((1, 75, 75, 1)))
+
+
+@pytest.mark.parametrize("shape", [(2, 9, 8, 3), (1, 1, 2, 1)])
+def test_pools_equal_flax_reduce_window(shape):
+    x = np.random.default_rng(3).normal(size=shape).astype(np.float32)
+    np.testing.assert_allclose(inception.avg_pool_3x3(x), nn.avg_pool(
+        x, (3, 3), (1, 1), ((1, 1), (1, 1)), count_include_pad=False), rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(inception.max_pool_3x3(x),
+                                  nn.max_pool(x, (3, 3), (1, 1), ((1, 1), (1, 1))))
+    if min(shape[1:3]) >= 3:
+        np.testing.assert_array_equal(inception.max_pool_stride2(x),
+                                      nn.max_pool(x, (3, 3), (2, 2)))

@@ -14,7 +14,8 @@ The module expects NHWC input that is already 299x299 and scaled to [-1, 1); see
 `wae_jax.evaluation.features` for the resize and scaling. Submodule names mirror the
 TorchScript module tree (`mixed_4/tower_1/conv_2/...`) so that the weight conversion is a
 rename plus a kernel transpose. Inference only: XLA's convolution, except on CPU for the
-layer shapes where patches + one matmul measured faster (`cpu_blocks`).
+layer shapes where patches + one matmul or Winograd's algorithm measured faster
+(`cpu_lowering`).
 """
 
 import functools
@@ -23,9 +24,11 @@ from typing import Optional, Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from wae_jax.models import conv as conv_ops
+from wae_jax.models import winograd
 
 BN_EPS = 1e-3
 INPUT_SIZE = 299
@@ -33,29 +36,62 @@ FEATURE_DIM = 2048
 
 # (features, (kh, kw), stride, (pad_h, pad_w)) of one conv + batch norm + ReLU unit.
 ConvSpec = tuple[int, tuple[int, int], int, tuple[int, int]]
-# 'patches' and 'blocks' are CPU lowerings: their matmuls run at the default precision,
-# which on a GPU may be TF32 ('auto' keeps XLA's convolution at `precision` there).
-LOWERINGS = ("auto", "xla", "patches", "blocks")
+# 'patches', 'blocks' and 'winogradN' are CPU lowerings: their matmuls run at the default
+# precision, which on a GPU may be TF32 ('auto' keeps XLA's convolution at `precision` there).
+LOWERINGS = ("auto", "xla", "patches", "blocks", "winograd2", "winograd4", "winograd6")
+# How one conv runs: ("patches", block images, block output rows; 0: all), or ("winograd",
+# tile) for a stride-1 conv by `winograd.conv2d_winograd`; None: XLA's convolution.
+Lowering = Optional[tuple[str, int, int] | tuple[str, int]]
+BLOCKS = (4, 4)
 # Convolutions (input height, in channels, kernel, out channels, stride) that XLA:CPU ran
-# far below the matmul peak, and the blocks (images, output rows; 0: all) of patches + one
-# matmul that ran them faster, forward, batch 16 (benchmarks/inception_layers.py; GFLOP/s in
-# docs/results.md). Every 1x1 conv is a plain matmul (1.2-2.7x); the rest stay on XLA.
-Blocks = tuple[int, int]
-BLOCKS: Blocks = (4, 4)
-CPU_PATCH_CONVS: dict[tuple, Blocks] = {
-    (299, 3, (3, 3), 32, 2): (0, 0),  # the stem
-    (149, 32, (3, 3), 32, 1): BLOCKS,
-    (73, 80, (3, 3), 192, 1): BLOCKS,
-    (35, 288, (3, 3), 384, 2): (0, 0),
+# below the other forms, and the form that ran them fastest, forward, batch 16
+# (benchmarks/inception_layers.py; GFLOP/s in docs/results.md). Every 1x1 conv is a plain
+# matmul (1.2-2.7x); the rest stay on XLA.
+CPU_CONVS: dict[tuple, Lowering] = {
+    (299, 3, (3, 3), 32, 2): ("patches", 0, 0),  # the stem
+    (149, 32, (3, 3), 32, 1): ("patches", *BLOCKS),
+    (73, 80, (3, 3), 192, 1): ("patches", *BLOCKS),
+    (35, 288, (3, 3), 384, 2): ("patches", 0, 0),
+    (17, 192, (3, 3), 320, 2): ("patches", 0, 0),
+    (17, 192, (3, 3), 192, 2): ("patches", 0, 0),
+    (17, 128, (1, 7), 128, 1): ("winograd", 6),
+    (17, 128, (7, 1), 192, 1): ("winograd", 6),
+    (17, 128, (7, 1), 128, 1): ("winograd", 6),
+    (17, 128, (1, 7), 192, 1): ("winograd", 6),
+    (17, 160, (1, 7), 160, 1): ("winograd", 6),
+    (17, 160, (7, 1), 192, 1): ("winograd", 6),
+    (17, 160, (7, 1), 160, 1): ("winograd", 6),
+    (17, 160, (1, 7), 192, 1): ("winograd", 6),
+    (17, 192, (1, 7), 192, 1): ("winograd", 6),
+    (17, 192, (7, 1), 192, 1): ("winograd", 6),
+    (8, 448, (3, 3), 384, 1): ("patches", 0, 0),
+    (8, 384, (1, 3), 384, 1): ("winograd", 4),
+    (8, 384, (3, 1), 384, 1): ("winograd", 4),
 }
 
 
-def cpu_blocks(x_shape: Sequence[int], conv: ConvSpec) -> Optional[Blocks]:
-    """`conv_ops.conv2d_patches` blocks for this layer on CPU; None: XLA's conv."""
+# On CPU the stem runs over groups of this many images, one group after another: a group's
+# 149x149 and 147x147 activations (2.8-5.5 MB per image) stay in cache, where the whole
+# batch's stream from memory. Batch 16, ad-hoc timing of the stem alone (session 19): 18.8 ms
+# per image as one batch, 14.0 / 13.3 / 14.7 ms in groups of 1 / 2 / 4.
+STEM_IMAGES = 2
+
+
+def cpu_lowering(x_shape: Sequence[int], conv: ConvSpec) -> Lowering:
+    """How this layer runs on CPU (`CPU_CONVS`, every 1x1 conv a matmul); None: XLA's conv."""
     features, kernel, stride, _ = conv
     if kernel == (1, 1) and stride == 1:
-        return (0, 0)
-    return CPU_PATCH_CONVS.get((x_shape[1], x_shape[3], kernel, features, stride))
+        return ("patches", 0, 0)
+    return CPU_CONVS.get((x_shape[1], x_shape[3], kernel, features, stride))
+
+
+def forced_lowering(lowering: str, conv: ConvSpec) -> Lowering:
+    """One form for every layer it applies to (Winograd: stride-1 convs wider than 1x1)."""
+    if lowering.startswith("winograd"):
+        _, kernel, stride, _ = conv
+        applies = stride == 1 and kernel != (1, 1)
+        return ("winograd", int(lowering.removeprefix("winograd"))) if applies else None
+    return {"xla": None, "patches": ("patches", 0, 0), "blocks": ("patches", *BLOCKS)}[lowering]
 
 
 def spec(features: int, kernel: int | tuple[int, int] = 1, stride: int = 1,
@@ -79,7 +115,7 @@ class ConvBN(nn.Module):
     """
     conv: ConvSpec
     precision: lax.Precision = lax.Precision.HIGHEST
-    lowering: str = "auto"  # LOWERINGS: auto = cpu_blocks on CPU, XLA's conv elsewhere
+    lowering: str = "auto"  # LOWERINGS: auto = cpu_lowering on CPU, XLA's conv elsewhere
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -91,36 +127,60 @@ class ConvBN(nn.Module):
         var = self.param("var", nn.initializers.ones, (features,))
         scale = lax.rsqrt(var + BN_EPS)
         pads = [(ph, ph), (pw, pw)]
-        blocks = self._blocks(x.shape)
-        if blocks is None:
+        lowering = self._lowering(x.shape)
+        if lowering is None:
             y = lax.conv_general_dilated(x, kernel * scale, (stride, stride), pads,
                                          dimension_numbers=conv_ops.DIMENSION_NUMBERS,
                                          precision=self.precision)
+        elif lowering[0] == "winograd":
+            y = winograd.conv2d_winograd(x, kernel * scale, pads, lowering[1])
         else:
-            y = conv_ops.conv2d_patches(x, kernel * scale, stride, pads, *blocks)
+            y = conv_ops.conv2d_patches(x, kernel * scale, stride, pads, *lowering[1:])
         return nn.relu(y + (beta - mean * scale))
 
-    def _blocks(self, x_shape: Sequence[int]) -> Optional[Blocks]:
+    def _lowering(self, x_shape: Sequence[int]) -> Lowering:
         if self.lowering not in LOWERINGS:
             raise ValueError(f"lowering={self.lowering!r}: use one of {LOWERINGS}")
         if self.lowering == "auto":
-            return cpu_blocks(x_shape, self.conv) if jax.default_backend() == "cpu" else None
-        return {"xla": None, "patches": (0, 0), "blocks": BLOCKS}[self.lowering]
+            return cpu_lowering(x_shape, self.conv) if jax.default_backend() == "cpu" else None
+        return forced_lowering(self.lowering, self.conv)
+
+
+# The pools are maxima / sums of the 3x3 window's nine shifted slices, not XLA's
+# reduce_window, which XLA:CPU runs in a slow loop: forward, batch 16, ad-hoc timing (session
+# 19), the stride-2 max pool of 147x147x64 took 1.99 ms per image as reduce_window and 0.25 as
+# slices, the average pool of 17x17x768 0.69 and 0.15; all pools together were ~1/6 of the
+# network's time. Values are equal (the max exactly, the mean up to the order of the sum).
+def _window_slices(x: jax.Array, stride: int) -> list[jax.Array]:
+    """The nine [B, H', W', C] slices whose elementwise reduction is a VALID 3x3 pool."""
+    rows, cols = [(n - 3) // stride + 1 for n in x.shape[1:3]]
+    return [lax.slice(x, (0, a, b, 0),
+                      (x.shape[0], a + stride * (rows - 1) + 1, b + stride * (cols - 1) + 1,
+                       x.shape[3]), (1, stride, stride, 1))
+            for a in range(3) for b in range(3)]
+
+
+def _pad_by_one(x: jax.Array, value: float) -> jax.Array:
+    return jnp.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)], constant_values=value)
 
 
 def avg_pool_3x3(x: jax.Array) -> jax.Array:
     """3x3 stride-1 average pool, padding 1, padding excluded from the count."""
-    return nn.avg_pool(x, (3, 3), (1, 1), ((1, 1), (1, 1)), count_include_pad=False)
+    height, width = x.shape[1:3]
+    inside = np.pad(np.ones((height, width)), 1)
+    counts = sum(inside[a:a + height, b:b + width] for a in range(3) for b in range(3))
+    total = functools.reduce(jnp.add, _window_slices(_pad_by_one(x, 0.0), 1))
+    return total / counts[:, :, None].astype(x.dtype)
 
 
 def max_pool_3x3(x: jax.Array) -> jax.Array:
     """3x3 stride-1 max pool, padding 1 (the last E block's pool branch)."""
-    return nn.max_pool(x, (3, 3), (1, 1), ((1, 1), (1, 1)))
+    return functools.reduce(jnp.maximum, _window_slices(_pad_by_one(x, -jnp.inf), 1))
 
 
 def max_pool_stride2(x: jax.Array) -> jax.Array:
     """3x3 stride-2 VALID max pool (stem and grid reductions)."""
-    return nn.max_pool(x, (3, 3), (2, 2))
+    return functools.reduce(jnp.maximum, _window_slices(x, 2))
 
 
 class Tower(nn.Module):
@@ -226,6 +286,18 @@ class InceptionE(nn.Module):
         ], axis=-1)
 
 
+def stem(module: nn.Module, x: jax.Array) -> jax.Array:
+    """The five convs and two max pools before the first Inception block, as children of
+    `module` (named as in TorchScript): [B, 299, 299, 3] -> [B, 35, 35, 192]."""
+    x = ConvBN(spec(32, 3, stride=2), lowering=module.lowering, name="conv")(x)
+    x = ConvBN(spec(32, 3), lowering=module.lowering, name="conv_1")(x)
+    x = ConvBN(spec(64, 3, padding=1), lowering=module.lowering, name="conv_2")(x)
+    x = max_pool_stride2(x)
+    x = ConvBN(spec(80), lowering=module.lowering, name="conv_3")(x)
+    x = ConvBN(spec(192, 3), lowering=module.lowering, name="conv_4")(x)
+    return max_pool_stride2(x)
+
+
 class FIDInception(nn.Module):
     """[B, 299, 299, 3] in [-1, 1) -> [B, 2048] pool features.
 
@@ -238,13 +310,10 @@ class FIDInception(nn.Module):
     def __call__(self, x: jax.Array) -> jax.Array:
         if x.ndim != 4 or x.shape[-1] != 3:
             raise ValueError(f"x: expected [B, H, W, 3] images, got shape {x.shape}")
-        x = ConvBN(spec(32, 3, stride=2), lowering=self.lowering, name="conv")(x)
-        x = ConvBN(spec(32, 3), lowering=self.lowering, name="conv_1")(x)
-        x = ConvBN(spec(64, 3, padding=1), lowering=self.lowering, name="conv_2")(x)
-        x = max_pool_stride2(x)
-        x = ConvBN(spec(80), lowering=self.lowering, name="conv_3")(x)
-        x = ConvBN(spec(192, 3), lowering=self.lowering, name="conv_4")(x)
-        x = max_pool_stride2(x)
+        if jax.default_backend() == "cpu" and x.shape[0] > STEM_IMAGES:
+            x = self._stem_in_groups(x)
+        else:
+            x = stem(self, x)
         x = InceptionA(32, lowering=self.lowering, name="mixed")(x)
         x = InceptionA(64, lowering=self.lowering, name="mixed_1")(x)
         x = InceptionA(64, lowering=self.lowering, name="mixed_2")(x)
@@ -255,6 +324,17 @@ class FIDInception(nn.Module):
         x = InceptionE(max_pool=False, lowering=self.lowering, name="mixed_9")(x)
         x = InceptionE(max_pool=True, lowering=self.lowering, name="mixed_10")(x)
         return jnp.mean(x, axis=(1, 2))
+
+    def _stem_in_groups(self, x: jax.Array) -> jax.Array:
+        """`stem` over groups of STEM_IMAGES images, one after another (a scan with the
+        parameters broadcast; their names stay those of the plain call)."""
+        batch = x.shape[0]
+        groups = -(-batch // STEM_IMAGES)
+        x = jnp.pad(x, [(0, groups * STEM_IMAGES - batch), (0, 0), (0, 0), (0, 0)])
+        scan = nn.scan(lambda module, carry, images: (carry, stem(module, images)),
+                       variable_broadcast="params", split_rngs={"params": False})
+        _, y = scan(self, None, x.reshape(groups, STEM_IMAGES, *x.shape[1:]))
+        return y.reshape(-1, *y.shape[2:])[:batch]
 
 
 def param_shapes(input_size: Optional[int] = None) -> dict:
