@@ -98,24 +98,28 @@ def test_cpu_lowering_table_names_real_layers_and_1x1_convs_are_matmuls():
 
 def test_every_lowering_reaches_every_layer_and_agrees_with_xla():
     """The network's lowering field is passed to each conv unit: forced patch and Winograd
-    forms give XLA's features, and no convolution op is left in the patch forms' program."""
-    x = np.random.default_rng(1).uniform(-1, 1, (1, 75, 75, 3)).astype(np.float32)
+    forms, with the stem in groups of two images (three images: one group padded), give the
+    features of XLA's convolution on the whole batch, and no convolution op is left in the
+    patch forms' program. Winograd at network level with one tile (each tile is checked per
+    layer above, and compiling the network is this file's cost)."""
+    x = np.random.default_rng(1).uniform(-1, 1, (3, 75, 75, 3)).astype(np.float32)
     params = jax.tree.map(
         lambda s: jnp.asarray(np.random.default_rng(s.size).normal(size=s.shape), s.dtype) * 0.1,
         inception.param_shapes(75))
     params = jax.tree.map_with_path(
         lambda path, v: jnp.abs(v) + 1.0 if path[-1].key == "var" else v, params)
 
-    @functools.partial(fast_jit, static_argnums=0)
-    def features(lowering, params, x):
-        return inception.FIDInception(lowering=lowering).apply({"params": params}, x)
+    @functools.partial(fast_jit, static_argnums=(0, 1))
+    def features(lowering, stem_images, params, x):
+        return inception.FIDInception(lowering=lowering, stem_images=stem_images).apply(
+            {"params": params}, x)
 
-    reference = features("xla", params, x)
-    for lowering in inception.LOWERINGS[2:]:
-        np.testing.assert_allclose(features(lowering, params, x), reference, rtol=1e-4,
+    reference = features("xla", 0, params, x)
+    for lowering in ("patches", "blocks", "winograd4"):
+        np.testing.assert_allclose(features(lowering, 2, params, x), reference, rtol=1e-4,
                                    atol=1e-4 * float(jnp.max(jnp.abs(reference))))
     for lowering in ("patches", "blocks"):
-        assert "convolution" not in features.lower(lowering, params, x).as_text()
+        assert "convolution" not in features.lower(lowering, 2, params, x).as_text()
 
 
 def test_average_pool_excludes_padding_from_the_count():

@@ -305,12 +305,13 @@ class FIDInception(nn.Module):
     at 299x299 input and keeps smaller inputs (>= 75x75) usable for shape tests.
     """
     lowering: str = "auto"  # ConvBN.lowering of every conv
+    stem_images: int = STEM_IMAGES  # images per stem group on CPU; 0: the whole batch
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         if x.ndim != 4 or x.shape[-1] != 3:
             raise ValueError(f"x: expected [B, H, W, 3] images, got shape {x.shape}")
-        if jax.default_backend() == "cpu" and x.shape[0] > STEM_IMAGES:
+        if jax.default_backend() == "cpu" and 0 < self.stem_images < x.shape[0]:
             x = self._stem_in_groups(x)
         else:
             x = stem(self, x)
@@ -326,14 +327,14 @@ class FIDInception(nn.Module):
         return jnp.mean(x, axis=(1, 2))
 
     def _stem_in_groups(self, x: jax.Array) -> jax.Array:
-        """`stem` over groups of STEM_IMAGES images, one after another (a scan with the
+        """`stem` over groups of `stem_images` images, one after another (a scan with the
         parameters broadcast; their names stay those of the plain call)."""
-        batch = x.shape[0]
-        groups = -(-batch // STEM_IMAGES)
-        x = jnp.pad(x, [(0, groups * STEM_IMAGES - batch), (0, 0), (0, 0), (0, 0)])
+        batch, size = x.shape[0], self.stem_images
+        groups = -(-batch // size)
+        x = jnp.pad(x, [(0, groups * size - batch), (0, 0), (0, 0), (0, 0)])
         scan = nn.scan(lambda module, carry, images: (carry, stem(module, images)),
                        variable_broadcast="params", split_rngs={"params": False})
-        _, y = scan(self, None, x.reshape(groups, STEM_IMAGES, *x.shape[1:]))
+        _, y = scan(self, None, x.reshape(groups, size, *x.shape[1:]))
         return y.reshape(-1, *y.shape[2:])[:batch]
 
 
