@@ -45,8 +45,8 @@ Lowering = Optional[tuple[str, int, int] | tuple[str, int]]
 BLOCKS = (4, 4)
 # Convolutions (input height, in channels, kernel, out channels, stride) that XLA:CPU ran
 # below the other forms, and the form that ran them fastest, forward, batch 16
-# (benchmarks/inception_layers.py; GFLOP/s in docs/results.md). Every 1x1 conv is a plain
-# matmul (1.2-2.7x); the rest stay on XLA.
+# (benchmarks/inception_layers.py; GFLOP/s in docs/results.md, re-measured in session 19 on
+# an AVX-512 CPU). Every 1x1 conv is a plain matmul (1.1-2.3x); the rest stay on XLA.
 CPU_CONVS: dict[tuple, Lowering] = {
     (299, 3, (3, 3), 32, 2): ("patches", 0, 0),  # the stem
     (149, 32, (3, 3), 32, 1): ("patches", *BLOCKS),
