@@ -7,10 +7,10 @@ Usage: python benchmarks/inception_layers.py [--batch-size 16] [--rounds 3] [--j
 Per distinct conv shape of the 299x299 network (forward only, random weights): XLA's
 convolution, patches + one matmul, patches in blocks of `inception.BLOCKS` (images, rows), and
 Winograd's F(m, k) with tiles m = 2, 4, 6 (stride-1 convs wider than 1x1; '-' elsewhere),
-alternated per round, medians; 'best' names the fastest. Then the whole network with its CPU choice ('auto') against
-XLA's convolution everywhere ('xla'), alternated per round, and the fraction of the
-float32 matmul peak that 'auto' reaches. --json prints one line: the two networks'
-images/s, their median ratio, the peak, and the 1-minute load average.
+alternated per round, medians; 'best' names the fastest. Then the whole network with its CPU
+choice ('auto') against XLA's convolution everywhere ('xla'), alternated per round, and the
+fraction of the float32 matmul peak that 'auto' reaches. --json prints one line: the two
+networks' images/s, their median ratio, the peak, and the 1-minute load average.
 """
 
 import argparse

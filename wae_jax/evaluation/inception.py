@@ -151,15 +151,6 @@ class ConvBN(nn.Module):
 # 19), the stride-2 max pool of 147x147x64 took 1.99 ms per image as reduce_window and 0.25 as
 # slices, the average pool of 17x17x768 0.69 and 0.15; all pools together were ~1/6 of the
 # network's time. Values are equal (the max exactly, the mean up to the order of the sum).
-def _window_slices(x: jax.Array, stride: int) -> list[jax.Array]:
-    """The nine [B, H', W', C] slices whose elementwise reduction is a VALID 3x3 pool."""
-    rows, cols = [(n - 3) // stride + 1 for n in x.shape[1:3]]
-    return [lax.slice(x, (0, a, b, 0),
-                      (x.shape[0], a + stride * (rows - 1) + 1, b + stride * (cols - 1) + 1,
-                       x.shape[3]), (1, stride, stride, 1))
-            for a in range(3) for b in range(3)]
-
-
 def _pad_by_one(x: jax.Array, value: float) -> jax.Array:
     return jnp.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)], constant_values=value)
 
@@ -169,18 +160,18 @@ def avg_pool_3x3(x: jax.Array) -> jax.Array:
     height, width = x.shape[1:3]
     inside = np.pad(np.ones((height, width)), 1)
     counts = sum(inside[a:a + height, b:b + width] for a in range(3) for b in range(3))
-    total = functools.reduce(jnp.add, _window_slices(_pad_by_one(x, 0.0), 1))
+    total = functools.reduce(jnp.add, conv_ops.window_slices(_pad_by_one(x, 0.0), 3, 3, 1))
     return total / counts[:, :, None].astype(x.dtype)
 
 
 def max_pool_3x3(x: jax.Array) -> jax.Array:
     """3x3 stride-1 max pool, padding 1 (the last E block's pool branch)."""
-    return functools.reduce(jnp.maximum, _window_slices(_pad_by_one(x, -jnp.inf), 1))
+    return functools.reduce(jnp.maximum, conv_ops.window_slices(_pad_by_one(x, -jnp.inf), 3, 3, 1))
 
 
 def max_pool_stride2(x: jax.Array) -> jax.Array:
     """3x3 stride-2 VALID max pool (stem and grid reductions)."""
-    return functools.reduce(jnp.maximum, _window_slices(x, 2))
+    return functools.reduce(jnp.maximum, conv_ops.window_slices(x, 3, 3, 2))
 
 
 class Tower(nn.Module):

@@ -127,6 +127,20 @@ def _pad_hw(x: jax.Array, pads: Sequence[tuple[int, int]]) -> jax.Array:
     return lax.pad(x, jnp.zeros((), x.dtype), config)
 
 
+def _tap_slice(x: jax.Array, a: int, b: int, rows: int, cols: int, stride: int) -> jax.Array:
+    """The [B, rows, cols, C] pixels of x that tap (a, b) of a VALID window at `stride` reads."""
+    return lax.slice(x, (0, a, b, 0),
+                     (x.shape[0], a + stride * (rows - 1) + 1, b + stride * (cols - 1) + 1,
+                      x.shape[3]), (1, stride, stride, 1))
+
+
+def window_slices(x: jax.Array, kh: int, kw: int, stride: int) -> list[jax.Array]:
+    """Every tap's `_tap_slice` of a VALID kh x kw window over x, tap-major: a strided conv
+    is their concatenation times the kernel, a pool their elementwise reduction."""
+    rows, cols = [(n - k) // stride + 1 for n, k in zip(x.shape[1:3], (kh, kw))]
+    return [_tap_slice(x, a, b, rows, cols, stride) for a in range(kh) for b in range(kw)]
+
+
 def _matmul_conv(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
     """VALID strided conv as patches + one matmul.
 
@@ -135,11 +149,7 @@ def _matmul_conv(x: jax.Array, w: jax.Array, stride: int) -> jax.Array:
     no convolution is left for XLA to swap.
     """
     kh, kw, cin, cout = w.shape
-    oh, ow = [(n - k) // stride + 1 for n, k in zip(x.shape[1:3], (kh, kw))]
-    cols = [lax.slice(x, (0, a, b, 0),
-                      (x.shape[0], a + stride * (oh - 1) + 1, b + stride * (ow - 1) + 1, cin),
-                      (1, stride, stride, 1))
-            for a in range(kh) for b in range(kw)]
+    cols = window_slices(x, kh, kw, stride)
     patches = cols[0] if len(cols) == 1 else jnp.concatenate(cols, axis=-1)
     return patches @ w.reshape(kh * kw * cin, cout)
 
@@ -161,9 +171,7 @@ def _shift_add_conv(x: jax.Array, w: jax.Array, stride: int,
     # Split first: its transpose concatenates the taps' small gradients into one array,
     # where channel slices would transpose to k*k full-size pads.
     z = lax.split(z, [cout] * (kh * kw), axis=3)
-    taps = [lax.slice(z[a * kw + b], (0, a, b, 0),
-                      (x.shape[0], a + stride * (oh - 1) + 1, b + stride * (ow - 1) + 1, cout),
-                      (1, stride, stride, 1))
+    taps = [_tap_slice(z[a * kw + b], a, b, oh, ow, stride)
             for a in range(kh) for b in range(kw)]
     return functools.reduce(jnp.add, taps)
 
